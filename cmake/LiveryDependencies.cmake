@@ -1,0 +1,17 @@
+# Every dependency comes from a Debian 12 package (tools/install_deps.sh installs them).
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS headers json url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(PostgreSQL REQUIRED)
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+# hiredis 0.14 ships no imported target (its CMake config only sets variables).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(GIT2 REQUIRED IMPORTED_TARGET libgit2)
+pkg_check_modules(P11KIT REQUIRED IMPORTED_TARGET p11-kit-1)

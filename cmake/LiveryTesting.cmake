@@ -1,0 +1,23 @@
+include(GoogleTest)
+find_package(GTest REQUIRED)
+
+# livery_add_test(<name> KIND unit|integration SOURCES ... [LIBS ...] [LABELS ...])
+# Every gtest case becomes its own ctest entry carrying the kind and extra labels.
+# DISCOVERY_MODE PRE_TEST: sanitized binaries are not executed at build time.
+function(livery_add_test name)
+  cmake_parse_arguments(arg "" "KIND;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT arg_KIND MATCHES "^(unit|integration)$")
+    message(FATAL_ERROR "livery_add_test(${name}): KIND must be unit or integration")
+  endif()
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 120)
+  endif()
+  add_executable(${name} ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE ${arg_LIBS} livery::options GTest::gmock GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_compile_definitions(${name} PRIVATE
+    LIVERY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    LIVERY_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+                       PROPERTIES LABELS "${arg_KIND};${arg_LABELS}" TIMEOUT ${arg_TIMEOUT})
+endfunction()

@@ -1,0 +1,56 @@
+#include "app/cli.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/gateway.hpp"
+
+namespace livery::app {
+
+config::Config loadConfig(const CommonOptions& options) {
+  config::LoadOptions lo;
+  lo.file = options.config_file;
+  lo.environment = config::liveryEnvironment();
+  if (!options.data_dir.empty()) {
+    lo.flags.emplace_back("data_dir", options.data_dir);
+  }
+  if (!options.listen.empty()) {
+    lo.flags.emplace_back("listen", options.listen);
+  }
+  if (options.threads >= 0) {
+    lo.flags.emplace_back("threads", std::to_string(options.threads));
+  }
+  for (const auto& s : options.sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw config::ConfigError{"flag", s, 0, "--set expects KEY=VALUE"};
+    }
+    lo.flags.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return config::load(lo);
+}
+
+void addAdminCommands(CLI::App& /*app*/,
+                      CommonOptions& /*common*/,
+                      const std::function<void(CLI::App*)>& /*add_common*/) {}
+
+int runAdminCommand(CLI::App& /*app*/, const config::Config& /*cfg*/) {
+  std::cerr << "livery: unknown command\n";
+  return 2;
+}
+
+void printStartBanner(Gateway& gateway, const config::Config& cfg) {
+  auto colon = cfg.listen.rfind(':');
+  std::string host = cfg.listen.substr(0, colon);
+  if (host == "0.0.0.0" || host == "::" || host == "[::]") {
+    host = "127.0.0.1";
+  }
+  std::cout << "Livery is running.\n"
+            << "  Health:   http://" << host << ":" << gateway.port() << "/healthz\n"
+            << "  API:      http://" << host << ":" << gateway.port() << "/v1\n"
+            << "  Data dir: " << cfg.data_dir << "\n"
+            << std::flush;
+}
+
+}  // namespace livery::app

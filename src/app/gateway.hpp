@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "config/config.hpp"
+
+namespace livery {
+class Clock;
+class LogSink;
+}  // namespace livery
+
+namespace livery::app {
+
+// Options that tests inject; production uses the defaults.
+struct GatewayOptions {
+  std::shared_ptr<LogSink> log_sink;  // default: asynchronous stderr/file sink
+  const Clock* clock = nullptr;       // default: SystemClock
+};
+
+// The composition root: the one place that knows every concrete type. It builds the stores,
+// KMS, vault, indexes, limiters, providers, pipeline, router and HTTP server from the
+// configuration, and runs them until stopped.
+//
+// Thread-safety: construct, start() and wait() from one thread; requestStop() from anywhere
+// (including a signal handler's completion on an I/O thread).
+class Gateway {
+ public:
+  Gateway(config::Config cfg, GatewayOptions options = {});
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Opens storage, binds the listener and starts the I/O threads. Throws on failure.
+  void start();
+  std::uint16_t port() const noexcept;
+  // Installs SIGTERM/SIGINT handlers that call requestStop().
+  void handleSignals();
+  // Begins a graceful shutdown; wait() then drains and returns.
+  void requestStop();
+  // Blocks until requestStop(), drains in-flight requests (up to http.drain_timeout), stops
+  // background work and joins the threads. Returns the process exit code.
+  int wait();
+
+  struct Parts;  // everything the gateway owns (defined in gateway.cpp)
+  Parts& parts() noexcept { return *parts_; }
+
+ private:
+  std::unique_ptr<Parts> parts_;
+  std::mutex mu_;  // guards stop_requested_ for the condition variable
+  std::condition_variable cv_;
+  bool stop_requested_ = false;
+  bool started_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace livery::app

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace livery {
+
+// Generates unique, unguessable identifiers ("req_2f9c…", "tnt_…"). Each generator is seeded
+// from the OpenSSL CSPRNG and then advances a 128-bit counter through a keyed permutation, so ids
+// are unique across threads (one generator per thread), nodes and restarts with overwhelming
+// probability. Not thread-safe: give each thread its own generator.
+class IdGenerator {
+ public:
+  IdGenerator();
+  // prefix + '_' + 26 lowercase base32 characters (128 bits).
+  std::string next(std::string_view prefix);
+
+ private:
+  std::uint64_t key_[2];
+  std::uint64_t counter_;
+};
+
+// Random identifier using the CSPRNG directly (for rarely-created entities).
+std::string randomId(std::string_view prefix);
+
+// True for a client-supplied id that may be logged and echoed: 1..128 of [A-Za-z0-9._:-].
+bool isSafeClientId(std::string_view id);
+
+}  // namespace livery

@@ -1,0 +1,60 @@
+#include "core/log.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_clock.hpp"
+
+namespace livery {
+namespace {
+
+TEST(LoggerTest, WritesOneJsonLinePerRecord) {
+  auto sink = std::make_shared<MemoryLogSink>();
+  testing::FakeClock clock;
+  Logger log(sink, LogLevel::kInfo, clock);
+  LIVERY_LOG(log, Info, "request", {"request_id", "req_1"}, {"status", 200}, {"ok", true});
+  auto lines = sink->lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(R"("event":"request","request_id":"req_1","status":200,"ok":true})"),
+            std::string::npos);
+  EXPECT_EQ(lines[0].front(), '{');
+}
+
+TEST(LoggerTest, SkipsRecordsBelowTheLevel) {
+  auto sink = std::make_shared<MemoryLogSink>();
+  testing::FakeClock clock;
+  Logger log(sink, LogLevel::kWarn, clock);
+  int evaluated = 0;
+  auto field = [&] {
+    ++evaluated;
+    return 1;
+  };
+  LIVERY_LOG(log, Info, "ignored", {"n", field()});
+  EXPECT_EQ(evaluated, 0);  // fields are not even built
+  EXPECT_TRUE(sink->lines().empty());
+}
+
+TEST(LoggerTest, EscapesControlCharactersAndQuotes) {
+  auto sink = std::make_shared<MemoryLogSink>();
+  testing::FakeClock clock;
+  Logger log(sink, LogLevel::kInfo, clock);
+  LIVERY_LOG(log, Info, "x", {"v", "a\"b\nc\x01"});
+  EXPECT_NE(sink->joined().find(R"("v":"a\"b\nc\u0001")"), std::string::npos);
+}
+
+TEST(LoggerTest, MasksValuesThatLookLikeKeys) {
+  auto sink = std::make_shared<MemoryLogSink>();
+  testing::FakeClock clock;
+  Logger log(sink, LogLevel::kInfo, clock);
+  LIVERY_LOG(log,
+             Info,
+             "oops",
+             {"detail", "upstream said: invalid key sk-proj-AAAABBBBCCCCDDDD"},
+             {"auth", "Bearer lvr_live_abcdefghijklmnopqrstuvwxyz"});
+  auto text = sink->joined();
+  EXPECT_EQ(text.find("AAAABBBBCCCCDDDD"), std::string::npos);
+  EXPECT_EQ(text.find("abcdefghijklmnopqrstuvwxyz"), std::string::npos);
+  EXPECT_NE(text.find("[REDACTED]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace livery
