@@ -27,7 +27,7 @@ build-asan: deps web
 
 test: build-asan
 	tools/check_format.sh
-	tools/with_services.sh ctest --preset asan -j $(CTEST_JOBS)
+	LIVERY_REQUIRE_SERVICES=1 tools/with_services.sh ctest --preset asan -j $(CTEST_JOBS)
 
 bench: build
 	bench/run_bench.sh
