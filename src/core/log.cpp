@@ -1,14 +1,18 @@
 #include "core/log.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <stdexcept>
+#include <thread>
+#include <utility>
 
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
 
 #include "core/clock.hpp"
 
@@ -104,30 +108,124 @@ void maskAfter(std::string& text, std::string_view marker, std::size_t min_len) 
   }
 }
 
-class SpdlogSink final : public LogSink {
+// Why not spdlog's async logger: its queue signals a condition variable for every message,
+// which on a 2-core machine costs a futex call and often a context switch per log line (we
+// measured -30% request throughput with one access-log line per request). This sink appends
+// under a mutex and a flusher thread wakes on a short timer (or when the buffer is large), so
+// the I/O thread never waits for the disk and never wakes another thread per line.
+class BatchingSink final : public LogSink {
  public:
-  explicit SpdlogSink(const std::string& path)
-      : pool_(std::make_shared<spdlog::details::thread_pool>(8192, 1)) {
-    spdlog::sink_ptr sink;
+  explicit BatchingSink(const std::string& path) {
     if (path.empty()) {
-      sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+      fd_ = 2;
     } else {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
+      fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (fd_ < 0) {
+        throw std::runtime_error("cannot open log file " + path + ": " + std::strerror(errno));
+      }
+      owns_fd_ = true;
     }
-    // Not registered in spdlog's global registry: the logger belongs to this sink object.
-    logger_ = std::make_shared<spdlog::async_logger>(
-        "livery", std::move(sink), pool_, spdlog::async_overflow_policy::overrun_oldest);
-    logger_->set_pattern("%v");
-    logger_->set_level(spdlog::level::trace);
-    logger_->flush_on(spdlog::level::err);
+    buffer_.reserve(kWakeBytes);
+    thread_ = std::thread([this] { run(); });
   }
-  ~SpdlogSink() override { logger_->flush(); }
-  void write(std::string_view line) override { logger_->info("{}", line); }
-  void flush() override { logger_->flush(); }
+
+  ~BatchingSink() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (owns_fd_) {
+      ::close(fd_);
+    }
+  }
+
+  void write(std::string_view line) override {
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      if (buffer_.size() + line.size() + 1 > kMaxBufferBytes) {
+        ++dropped_;  // the disk cannot keep up: shed log lines, never block an I/O thread
+        return;
+      }
+      buffer_.append(line);
+      buffer_.push_back('\n');
+      wake = buffer_.size() >= kWakeBytes && !wake_pending_;
+      if (wake) {
+        wake_pending_ = true;
+      }
+    }
+    if (wake) {
+      cv_.notify_one();
+    }
+  }
+
+  void flush() override {
+    std::unique_lock lock(mu_);
+    std::uint64_t target = ++flush_requests_;
+    cv_.notify_all();
+    flushed_cv_.wait(lock, [&] { return flushed_ >= target || stopping_; });
+  }
 
  private:
-  std::shared_ptr<spdlog::details::thread_pool> pool_;
-  std::shared_ptr<spdlog::async_logger> logger_;
+  static constexpr std::size_t kWakeBytes = 256 * 1024;
+  static constexpr std::size_t kMaxBufferBytes = 16 * 1024 * 1024;
+  static constexpr auto kInterval = std::chrono::milliseconds(20);
+
+  void run() {
+    std::string out;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait_for(lock, kInterval, [&] {
+        return stopping_ || wake_pending_ || flush_requests_ > flushed_;
+      });
+      wake_pending_ = false;
+      out.swap(buffer_);
+      std::uint64_t dropped = std::exchange(dropped_, 0);
+      std::uint64_t requests = flush_requests_;
+      bool stop = stopping_;
+      lock.unlock();
+      if (dropped > 0) {
+        out += fmt::format("{{\"level\":\"warn\",\"event\":\"log_lines_dropped\",\"count\":{}}}\n",
+                           dropped);
+      }
+      writeAll(out);
+      out.clear();
+      lock.lock();
+      flushed_ = requests;
+      flushed_cv_.notify_all();
+      if (stop && buffer_.empty()) {
+        return;
+      }
+    }
+  }
+
+  void writeAll(std::string_view data) const {
+    while (!data.empty()) {
+      auto n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return;  // nowhere to report a failing log destination
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::thread thread_;
+  std::mutex mu_;  // guards buffer_, dropped_, stopping_, wake_pending_, flush counters
+  std::condition_variable cv_;
+  std::condition_variable flushed_cv_;
+  std::string buffer_;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t flush_requests_ = 0;
+  std::uint64_t flushed_ = 0;
+  bool stopping_ = false;
+  bool wake_pending_ = false;
 };
 
 }  // namespace
@@ -145,7 +243,7 @@ void redactLikelySecrets(std::string& text) {
 }
 
 std::shared_ptr<LogSink> makeAsyncLogSink(const std::string& path) {
-  return std::make_shared<SpdlogSink>(path);
+  return std::make_shared<BatchingSink>(path);
 }
 
 void MemoryLogSink::write(std::string_view line) {
@@ -200,9 +298,15 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
         [&](const auto& v) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<V, std::string_view>) {
-            scratch.assign(v);
-            redactLikelySecrets(scratch);
-            appendJsonString(line, scratch);
+            if (v.find("sk-") == std::string_view::npos &&
+                v.find("lvr_") == std::string_view::npos &&
+                v.find("Bearer ") == std::string_view::npos) {
+              appendJsonString(line, v);
+            } else {
+              scratch.assign(v);
+              redactLikelySecrets(scratch);
+              appendJsonString(line, scratch);
+            }
           } else if constexpr (std::is_same_v<V, bool>) {
             line += v ? "true" : "false";
           } else {

@@ -49,7 +49,9 @@ class LogSink {
   virtual void flush() = 0;
 };
 
-// Asynchronous sink on spdlog's thread pool writing to stderr (path empty) or to a file.
+// Asynchronous sink writing to stderr (path empty) or appending to a file (created 0600): lines
+// are buffered in memory (bounded; lines are dropped and counted when the disk cannot keep up)
+// and written by one background thread at least every 20 ms. Throws if the file cannot be opened.
 std::shared_ptr<LogSink> makeAsyncLogSink(const std::string& path);
 
 // Captures lines in memory; tests use it to assert what was (and was not) logged.
