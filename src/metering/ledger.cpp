@@ -1,0 +1,204 @@
+#include "metering/ledger.hpp"
+
+#include <future>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+
+namespace livery::metering {
+
+Ledger::Ledger(LedgerSink& sink, LedgerOptions options, Logger& log, MetricsRegistry& metrics)
+    : sink_(sink),
+      options_(options),
+      log_(log),
+      committed_(metrics.counter("livery_ledger_records_committed_total",
+                                 "Usage records durably written")),
+      batches_(metrics.counter("livery_ledger_batches_total", "Group-commit transactions")),
+      failures_(metrics.counter("livery_ledger_write_failures_total",
+                                "Failed ledger transactions (retried)")),
+      rejected_(metrics.counter("livery_ledger_rejected_total",
+                                "Records refused because the queue was full")),
+      pending_gauge_(
+          metrics.gauge("livery_ledger_pending", "Usage records waiting to be written")) {}
+
+Ledger::~Ledger() {
+  stop();
+}
+
+void Ledger::onCommitted(CommittedFn fn) {
+  on_committed_ = std::move(fn);
+}
+
+void Ledger::start() {
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+void Ledger::stop(std::chrono::milliseconds deadline) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) {
+      return;
+    }
+    stopping_ = true;
+    stop_deadline_ = std::chrono::steady_clock::now() + deadline;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+}
+
+std::size_t Ledger::pending() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+bool Ledger::enqueue(Pending p) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= options_.max_pending || stopped_) {
+      rejected_.inc();
+      return false;
+    }
+    queue_.push_back(std::move(p));
+    pending_gauge_.set(static_cast<std::int64_t>(queue_.size()));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void Ledger::submit(storage::UsageRecord record) {
+  if (!enqueue(Pending{std::move(record), {}, std::chrono::steady_clock::now()})) {
+    LIVERY_LOG(log_, Error, "ledger_queue_full", {"max_pending", options_.max_pending});
+  }
+}
+
+net::awaitable<Result<void>> Ledger::commit(storage::UsageRecord record) {
+  auto initiation = [this](auto handler, storage::UsageRecord rec) {
+    auto work = net::make_work_guard(net::get_associated_executor(handler));
+    // std::function needs a copyable target; the handler is move-only, so share it.
+    auto shared = std::make_shared<std::pair<decltype(handler), decltype(work)>>(std::move(handler),
+                                                                                 std::move(work));
+    auto done = [shared](Result<void> r) {
+      auto ex = shared->second.get_executor();
+      net::dispatch(ex, [shared, r = std::move(r)]() mutable {
+        std::move(shared->first)(std::move(r));
+        shared->second.reset();
+      });
+    };
+    Pending p{std::move(rec), done, std::chrono::steady_clock::now()};
+    if (!enqueue(std::move(p))) {
+      done(fail(
+          ErrorCode::kUnavailable, "usage ledger is overloaded; try again", "ledger queue full"));
+    }
+  };
+  auto op = net::async_initiate<const net::use_awaitable_t<>&, void(Result<void>)>(
+      std::move(initiation), net::use_awaitable, std::move(record));
+  co_return co_await std::move(op);
+}
+
+Result<void> Ledger::commitBlocking(storage::UsageRecord record) {
+  auto promise = std::make_shared<std::promise<Result<void>>>();
+  auto fut = promise->get_future();
+  Pending p{std::move(record),
+            [promise](Result<void> r) { promise->set_value(std::move(r)); },
+            std::chrono::steady_clock::now()};
+  if (!enqueue(std::move(p))) {
+    return fail(ErrorCode::kUnavailable, "usage ledger is overloaded");
+  }
+  return fut.get();
+}
+
+void Ledger::run() {
+  std::vector<Pending> batch;
+  std::vector<storage::UsageRecord> records;
+  auto backoff = std::chrono::milliseconds(10);
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) {
+        return;
+      }
+      if (options_.gather.count() > 0 && queue_.size() < options_.max_batch && !stopping_) {
+        cv_.wait_for(lock, options_.gather, [&] {
+          return stopping_ || queue_.size() >= options_.max_batch;
+        });
+      }
+      std::size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      pending_gauge_.set(static_cast<std::int64_t>(queue_.size()));
+    }
+    records.clear();
+    records.reserve(batch.size());
+    for (const auto& p : batch) {
+      records.push_back(p.record);
+    }
+    // Retry the same batch until it is durable: a usage record is never dropped because the
+    // store hiccupped. Waiters are released with an error once they have waited too long.
+    for (;;) {
+      auto r = sink_.writeBatch(records);
+      if (r) {
+        batches_.inc();
+        committed_.inc(records.size());
+        backoff = std::chrono::milliseconds(10);
+        for (auto& p : batch) {
+          if (p.done) {
+            p.done(Result<void>{});
+            p.done = nullptr;
+          }
+        }
+        if (on_committed_) {
+          on_committed_(records);
+        }
+        break;
+      }
+      failures_.inc();
+      LIVERY_LOG(log_,
+                 Error,
+                 "ledger_write_failed",
+                 {"records", records.size()},
+                 {"error",
+                  r.error().log_detail.empty() ? r.error().client_message : r.error().log_detail});
+      auto now = std::chrono::steady_clock::now();
+      for (auto& p : batch) {
+        if (p.done && now - p.queued > options_.waiter_timeout) {
+          p.done(fail(ErrorCode::kUnavailable,
+                      "usage could not be recorded; try again",
+                      "ledger store failing"));
+          p.done = nullptr;
+        }
+      }
+      {
+        std::unique_lock lock(mu_);
+        if (stopping_ && now > stop_deadline_) {
+          LIVERY_LOG(log_, Error, "ledger_records_lost_at_shutdown", {"records", records.size()});
+          for (auto& p : batch) {
+            if (p.done) {
+              p.done(fail(ErrorCode::kUnavailable, "shutting down"));
+            }
+          }
+          return;
+        }
+        cv_.wait_for(lock, backoff, [&] { return false; });
+      }
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+    }
+  }
+}
+
+}  // namespace livery::metering

@@ -1,0 +1,148 @@
+#include "metering/ledger.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "metering/usage_feed.hpp"
+
+namespace livery::metering {
+namespace {
+
+class RecordingSink : public LedgerSink {
+ public:
+  Result<void> writeBatch(std::span<const storage::UsageRecord> records) override {
+    std::lock_guard lock(mu);
+    if (fail_next > 0) {
+      --fail_next;
+      return fail(ErrorCode::kUnavailable, "db down");
+    }
+    ++batches;
+    for (const auto& r : records) {
+      ids.insert(r.request_id);  // idempotent on request_id, like the real store
+    }
+    return {};
+  }
+  std::mutex mu;
+  std::set<std::string> ids;
+  int batches = 0;
+  int fail_next = 0;
+};
+
+storage::UsageRecord rec(std::string id, std::string tenant = "tnt_a") {
+  storage::UsageRecord r;
+  r.request_id = std::move(id);
+  r.tenant_id = std::move(tenant);
+  r.prompt_tokens = 3;
+  return r;
+}
+
+struct LedgerTest : ::testing::Test {
+  SystemClock clock;
+  std::shared_ptr<MemoryLogSink> logs = std::make_shared<MemoryLogSink>();
+  Logger log{logs, LogLevel::kInfo, clock};
+  MetricsRegistry metrics;
+  RecordingSink sink;
+};
+
+TEST_F(LedgerTest, CommitResolvesOnlyAfterTheRecordIsDurable) {
+  Ledger ledger(sink, {}, log, metrics);
+  ledger.start();
+  boost::asio::io_context io;
+  auto fut = boost::asio::co_spawn(io, ledger.commit(rec("req_1")), boost::asio::use_future);
+  io.run();
+  ASSERT_TRUE(fut.get());
+  std::lock_guard lock(sink.mu);
+  EXPECT_EQ(sink.ids.count("req_1"), 1u);
+}
+
+TEST_F(LedgerTest, GroupsConcurrentCommitsIntoFewTransactions) {
+  Ledger ledger(sink, {.max_batch = 500}, log, metrics);
+  ledger.start();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 250; ++i) {
+        if (ledger.commitBlocking(rec("req_" + std::to_string(t) + "_" + std::to_string(i)))) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(ok, 2000);
+  std::lock_guard lock(sink.mu);
+  EXPECT_EQ(sink.ids.size(), 2000u);
+  EXPECT_LE(sink.batches, 2000);
+}
+
+TEST_F(LedgerTest, RetriesAFailingStoreWithoutLosingRecords) {
+  sink.fail_next = 3;
+  Ledger ledger(sink, {}, log, metrics);
+  ledger.start();
+  EXPECT_TRUE(ledger.commitBlocking(rec("req_retry")));
+  std::lock_guard lock(sink.mu);
+  EXPECT_EQ(sink.ids.count("req_retry"), 1u);
+  EXPECT_EQ(metrics.counter("livery_ledger_write_failures_total", "").value(), 3u);
+}
+
+TEST_F(LedgerTest, StopFlushesSubmittedRecords) {
+  {
+    Ledger ledger(sink, {}, log, metrics);
+    ledger.start();
+    for (int i = 0; i < 100; ++i) {
+      ledger.submit(rec("req_s" + std::to_string(i)));
+    }
+    ledger.stop();
+  }
+  std::lock_guard lock(sink.mu);
+  EXPECT_EQ(sink.ids.size(), 100u);
+}
+
+TEST_F(LedgerTest, CommittedBatchesReachTheLiveFeedOfTheRightTenantOnly) {
+  UsageFeed feed;
+  Ledger ledger(sink, {}, log, metrics);
+  ledger.onCommitted([&](auto records) { feed.publish(records); });
+  ledger.start();
+  boost::asio::io_context io;
+  auto sub_a = feed.subscribe(io.get_executor(), "tnt_a");
+  auto sub_all = feed.subscribe(io.get_executor(), "");
+  ASSERT_TRUE(ledger.commitBlocking(rec("req_b1", "tnt_b")));
+  ASSERT_TRUE(ledger.commitBlocking(rec("req_a1", "tnt_a")));
+  auto fa =
+      boost::asio::co_spawn(io, sub_a->next(std::chrono::seconds(2)), boost::asio::use_future);
+  auto fall =
+      boost::asio::co_spawn(io, sub_all->next(std::chrono::seconds(2)), boost::asio::use_future);
+  io.run();
+  auto a = fa.get();
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->find("req_a1"), std::string::npos);  // tnt_b's event never reaches tnt_a's feed
+  auto all = fall.get();
+  ASSERT_TRUE(all);
+  EXPECT_NE(all->find("req_b1"), std::string::npos);
+}
+
+TEST_F(LedgerTest, FeedTimesOutWithNothingToSend) {
+  UsageFeed feed;
+  boost::asio::io_context io;
+  auto sub = feed.subscribe(io.get_executor(), "tnt_x");
+  auto f =
+      boost::asio::co_spawn(io, sub->next(std::chrono::milliseconds(20)), boost::asio::use_future);
+  io.run();
+  EXPECT_FALSE(f.get());
+}
+
+}  // namespace
+}  // namespace livery::metering
