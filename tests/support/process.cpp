@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -140,13 +139,13 @@ std::uint16_t waitForListeningPort(ChildProcess& p, std::chrono::milliseconds ti
   if (!p.waitForOutput("\"event\":\"listening\"", timeout)) {
     return 0;
   }
-  static const std::regex kPort(R"re("event":"listening".*"port":([0-9]+))re");  // NOLINT
-  std::smatch m;
   std::string all = p.err() + p.out();
-  if (std::regex_search(all, m, kPort)) {
-    return static_cast<std::uint16_t>(std::stoi(m[1].str()));
+  auto at = all.find("\"event\":\"listening\"");
+  auto port = all.find("\"port\":", at);
+  if (at == std::string::npos || port == std::string::npos) {
+    return 0;
   }
-  return 0;
+  return static_cast<std::uint16_t>(std::atoi(all.c_str() + port + 7));
 }
 
 }  // namespace livery::testing

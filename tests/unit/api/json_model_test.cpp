@@ -1,8 +1,7 @@
 #include "api/json_model.hpp"
 
-#include <gtest/gtest.h>
-
 #include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
 
 namespace livery::api {
 namespace {
