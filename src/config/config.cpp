@@ -555,8 +555,8 @@ Config load(const LoadOptions& options) {
     }
   }
   for (const auto& [name, value] : options.environment) {
-    if (name.starts_with("LIVERY_TEST_")) {
-      continue;  // test-harness variables (service URLs), not configuration
+    if (name.starts_with("LIVERY_TEST_") || name == "LIVERY_REQUIRE_SERVICES") {
+      continue;  // test-harness variables (service URLs, make test's strictness), not config
     }
     const Entry* match = nullptr;
     for (const auto& e : schema()) {
