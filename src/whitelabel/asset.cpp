@@ -320,7 +320,7 @@ std::string sha256Hex(std::string_view bytes) {
   }
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * len);
+  out.reserve(2 * static_cast<std::size_t>(len));
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kDigits[md[i] >> 4]);
     out.push_back(kDigits[md[i] & 0xF]);

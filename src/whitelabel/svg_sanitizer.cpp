@@ -470,9 +470,7 @@ class Walker {
       std::string_view ns = a->ns == nullptr ? std::string_view() : view(a->ns->href);
       std::string value = attributeValue(a);
       std::string_view out_name;
-      if (ns.empty() && name == "href") {
-        out_name = "xlink:href";
-      } else if (ns == kXlinkNs && name == "href") {
+      if ((ns.empty() || ns == kXlinkNs) && name == "href") {  // SVG 2 href or xlink:href
         out_name = "xlink:href";
       } else if (ns == kXmlNs && name == "space") {
         out_name = "xml:space";
