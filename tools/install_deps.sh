@@ -11,6 +11,8 @@ packages=(
   libssl-dev libsqlite3-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libpq-dev libhiredis-dev libsodium-dev libgit2-dev libp11-kit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # white-label SVG sanitiser
+  libxml2-dev
   # services and tools the tests start on loopback
   postgresql redis-server softhsm2 opensc p11-kit sqlite3
   # web portal build and browser tests (Node.js 20 is used if already installed)
