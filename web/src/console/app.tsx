@@ -2,10 +2,10 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiClient, ApiError } from '../lib/api';
-import { kNeutralBranding, loadBranding } from '../lib/branding';
+import { kNeutralBranding, loadBranding, reloadTheme } from '../lib/branding';
 import type { PublicBranding, Tenant, User } from '../lib/types';
 import { BrandMark, BrandName } from '../ui/brand';
-import { Button, ErrorNotice, Notice, Spinner } from '../ui/components';
+import { Button, ErrorNotice, Notice, Spinner, TextField } from '../ui/components';
 import { useHashRoute } from '../ui/hooks';
 import { IconMenu, IconSignOut } from '../ui/icons';
 import { SignInCard } from '../ui/sign-in';
@@ -60,6 +60,20 @@ export function ConsoleApp() {
 
   if (phase.kind === 'loading') return <div class="center-page"><Spinner /></div>;
   if (phase.kind === 'fatal') return <div class="center-page"><ErrorNotice error={phase.error} onRetry={() => location.reload()} /></div>;
+  const invite = /^#\/accept-invite\?(.*)$/.exec(location.hash);
+  const inviteToken = invite ? new URLSearchParams(invite[1]).get('token') : null;
+  if (phase.kind === 'signin' && inviteToken) {
+    return (
+      <AcceptInvite branding={branding} onAccept={async (password, displayName) => {
+        const r = await api.post<{ csrf_token?: string }>('/api/v1/auth/accept-invite',
+                                                         { token: inviteToken, password, display_name: displayName || undefined });
+        if (r?.csrf_token) api.setCsrfToken(r.csrf_token);
+        history.replaceState(null, '', location.pathname);
+        const me = await fetchMe();
+        setPhase(me ? { kind: 'ready', me } : { kind: 'signin' });
+      }} />
+    );
+  }
   if (phase.kind === 'signin') {
     const name = branding.tenant?.display_name;
     return (
@@ -76,8 +90,37 @@ export function ConsoleApp() {
     );
   }
   return <ConsoleShell api={api} me={phase.me} branding={branding}
-                       refreshBranding={() => void loadBranding().then(setBranding)}
+                       refreshBranding={() => { reloadTheme(); void loadBranding().then(setBranding); }}
                        onSignedOut={() => setPhase({ kind: 'signin' })} />;
+}
+
+function AcceptInvite({ branding, onAccept }: { branding: PublicBranding; onAccept: (password: string, name: string) => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try { await onAccept(password, name.trim()); } catch (err) { setError(err); } finally { setBusy(false); }
+  };
+  return (
+    <main class="signin-page">
+      <div class="signin-brand-bar" />
+      <form class="card signin-card" onSubmit={submit} aria-labelledby="invite-title">
+        <div class="signin-head">
+          <BrandMark branding={branding} size={40} />
+          <h1 id="invite-title">Join {branding.tenant?.display_name ?? 'the console'}</h1>
+          <p class="muted">Choose a password to accept your invitation.</p>
+        </div>
+        <TextField label="Your name" value={name} onValue={setName} autoComplete="name" />
+        <TextField label="New password" type="password" value={password} onValue={setPassword} required minLength={10} autoComplete="new-password" />
+        <ErrorNotice error={error} />
+        <Button type="submit" variant="primary" busy={busy} class="btn-block">Accept invitation</Button>
+      </form>
+    </main>
+  );
 }
 
 interface NavItem { route: string; label: string; section: string }

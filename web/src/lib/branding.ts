@@ -36,3 +36,13 @@ export function safeAssetUrl(url: string | null | undefined): string | null {
   if (!url) return null;
   return /^\/(?!\/)[A-Za-z0-9._~\-/%]*$/.test(url) ? url : null;
 }
+
+/** Re-fetches /theme.css (after a branding change) by swapping its link for a fresh one. */
+export function reloadTheme(): void {
+  const link = document.querySelector<HTMLLinkElement>('link[rel="stylesheet"][href^="/theme.css"]');
+  if (!link) return;
+  const fresh = link.cloneNode() as HTMLLinkElement;
+  fresh.href = `/theme.css?v=${Date.now()}`;
+  fresh.addEventListener('load', () => link.remove(), { once: true });
+  link.after(fresh);
+}

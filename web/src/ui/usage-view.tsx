@@ -65,15 +65,25 @@ export function UsageView({ api, base, extraQuery = '', breakdowns, names }: {
   const daily = useAsync(() => api.get<ListResponse<UsageTotals>>(q('day')), [range, extraQuery]);
   const groups = useAsync(() => Promise.all(breakdowns.map((b) => api.get<ListResponse<UsageTotals>>(q(b.group)))), [range, extraQuery]);
   const chart = useMemo(() => {
-    const rows = [...(daily.data?.data ?? [])].map((r) => ({ t: bucketTime(r.key), r })).filter((x) => x.t > 0).sort((a, b) => a.t - b.t);
+    // One point per UTC day of the period, zero where nothing was recorded, so the axis always
+    // spans the selected range.
+    const byDay = new Map<number, UsageTotals>();
+    for (const r of daily.data?.data ?? []) {
+      const t = bucketTime(r.key);
+      if (t > 0) byDay.set(Math.floor(t / 86_400_000), r);
+    }
+    if (byDay.size === 0) return { xs: [] as number[], series: [] };
+    const first = Math.floor(from / 86_400_000);
+    const last = Math.floor(to / 86_400_000);
+    const days = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     return {
-      xs: rows.map((x) => x.t),
+      xs: days.map((d) => d * 86_400_000),
       series: [
-        { label: 'Tokens', values: rows.map((x) => x.r.prompt_tokens + x.r.completion_tokens), colorVar: '--primary' },
-        { label: 'Requests', values: rows.map((x) => x.r.requests), colorVar: '--accent' },
+        { label: 'Tokens', values: days.map((d) => { const r = byDay.get(d); return r ? r.prompt_tokens + r.completion_tokens : 0; }), colorVar: '--primary' },
+        { label: 'Requests', values: days.map((d) => byDay.get(d)?.requests ?? 0), colorVar: '--accent' },
       ],
     };
-  }, [daily.data]);
+  }, [daily.data, from, to]);
   const totals = (daily.data?.data ?? []).reduce((a, r) => ({
     requests: a.requests + r.requests, input: a.input + r.prompt_tokens, output: a.output + r.completion_tokens, cost: a.cost + r.cost_usd,
   }), { requests: 0, input: 0, output: 0, cost: 0 });
