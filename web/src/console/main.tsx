@@ -1,0 +1,4 @@
+import { mount } from '../ui/boot';
+import { ConsoleApp } from './app';
+
+void mount('console', () => <ConsoleApp />);

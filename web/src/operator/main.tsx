@@ -1,0 +1,4 @@
+import { mount } from '../ui/boot';
+import { OperatorApp } from './app';
+
+void mount('operator', () => <OperatorApp />);
