@@ -22,34 +22,49 @@ bool isQuotaTag(std::uint8_t tag) {
   return tag % 3U == static_cast<unsigned>(LimitKind::kMonthlyTokens);
 }
 
+// An entry's identity. The hash is computed once per admission from the tenant's and the id's
+// hashes (each string is hashed once, not once per limit).
 struct KeyView {
   std::string_view tenant;
   std::string_view id;
   std::uint8_t tag = 0;
+  std::size_t hash = 0;
 };
+
+std::size_t hashOf(std::string_view s) {
+  return std::hash<std::string_view>{}(s);
+}
+
+KeyView keyOf(std::string_view tenant,
+              std::size_t tenant_hash,
+              std::string_view id,
+              std::size_t id_hash,
+              std::uint8_t tag) {
+  std::size_t h = tenant_hash;
+  h ^= id_hash + std::size_t{0x9e3779b97f4a7c15ULL} + (h << 6) + (h >> 2);
+  h ^= (static_cast<std::size_t>(tag) + 1U) * std::size_t{0xff51afd7ed558ccdULL};
+  return {tenant, id, tag, h};
+}
 
 struct Key {
   std::string tenant;
   std::string id;
   std::uint8_t tag = 0;
-  explicit Key(const KeyView& v) : tenant(v.tenant), id(v.id), tag(v.tag) {}
-  KeyView view() const { return {tenant, id, tag}; }
+  std::size_t hash = 0;
+  explicit Key(const KeyView& v) : tenant(v.tenant), id(v.id), tag(v.tag), hash(v.hash) {}
+  KeyView view() const { return {tenant, id, tag, hash}; }
 };
 
 struct KeyHash {
   using is_transparent = void;
-  std::size_t operator()(const KeyView& k) const noexcept {
-    std::size_t h = std::hash<std::string_view>{}(k.tenant);
-    h ^= std::hash<std::string_view>{}(k.id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h ^ (static_cast<std::size_t>(k.tag) * 0xff51afd7ed558ccdULL);
-  }
-  std::size_t operator()(const Key& k) const noexcept { return (*this)(k.view()); }
+  std::size_t operator()(const KeyView& k) const noexcept { return k.hash; }
+  std::size_t operator()(const Key& k) const noexcept { return k.hash; }
 };
 
 struct KeyEq {
   using is_transparent = void;
   static bool same(const KeyView& a, const KeyView& b) noexcept {
-    return a.tag == b.tag && a.id == b.id && a.tenant == b.tenant;
+    return a.hash == b.hash && a.tag == b.tag && a.id == b.id && a.tenant == b.tenant;
   }
   bool operator()(const Key& a, const Key& b) const noexcept { return same(a.view(), b.view()); }
   bool operator()(const Key& a, const KeyView& b) const noexcept { return same(a.view(), b); }
@@ -103,6 +118,18 @@ struct ScopeView {
   RateLimits rates;
   std::uint64_t quota;
 };
+
+std::string_view idOf(const ReservationTicket& t, std::size_t scope) {
+  switch (static_cast<LimitScope>(scope)) {
+    case LimitScope::kTenant:
+      return {};
+    case LimitScope::kApiKey:
+      return t.api_key_id;
+    case LimitScope::kEndUser:
+      return t.end_user;
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -176,8 +203,8 @@ InMemoryLimiter::InMemoryLimiter(const Clock& clock, InMemoryLimiterOptions opti
 
 InMemoryLimiter::~InMemoryLimiter() = default;
 
-InMemoryLimiter::Shard& InMemoryLimiter::shardFor(std::string_view tenant_id) const {
-  return shards_[std::hash<std::string_view>{}(tenant_id) % options_.shards];
+InMemoryLimiter::Shard& InMemoryLimiter::shardFor(std::size_t tenant_hash) const {
+  return shards_[tenant_hash % options_.shards];
 }
 
 Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
@@ -188,8 +215,6 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
     return decision;
   }
   const std::int64_t now = nanosOf(clock_.now());
-  const Clock::WallTime wall = clock_.wallNow();
-  const std::int32_t month = monthIndex(wall);
   const std::uint64_t estimate = request.estimated_tokens;
 
   const std::array<ScopeView, kScopeCount> scopes = {{
@@ -200,7 +225,7 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
 
   struct RateSlot {
     LimitId id;
-    std::string_view key_id;
+    KeyView key;
     std::uint32_t limit = 0;
     std::uint64_t cost = 0;
     Gcra gcra;
@@ -209,7 +234,7 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
   };
   struct QuotaSlot {
     LimitId id;
-    std::string_view key_id;
+    KeyView key;
     std::uint64_t limit = 0;
     Entry* entry = nullptr;
   };
@@ -217,43 +242,57 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
   std::array<QuotaSlot, 2> quotas;
   std::size_t n_rates = 0;
   std::size_t n_quotas = 0;
+  const std::size_t tenant_hash = hashOf(request.tenant_id);
+  const auto key = [&](LimitScope scope, LimitKind kind, std::string_view id, std::size_t h) {
+    return keyOf(request.tenant_id, tenant_hash, id, h, tagOf(scope, kind));
+  };
   for (const ScopeView& s : scopes) {
     if (s.scope != LimitScope::kTenant && s.id.empty()) {
       continue;
     }
+    if (s.rates.rpm == 0 && s.rates.tpm == 0 && s.quota == 0) {
+      continue;
+    }
+    const std::size_t id_hash = hashOf(s.id);
     if (s.rates.rpm > 0) {
       rates[n_rates++] = {{s.scope, LimitKind::kRequestsPerMinute},
-                          s.id,
+                          key(s.scope, LimitKind::kRequestsPerMinute, s.id, id_hash),
                           s.rates.rpm,
                           1,
                           Gcra::forRate(s.rates.rpm, options_.burst_seconds, kNsPerSecond)};
     }
     if (s.rates.tpm > 0) {
       rates[n_rates++] = {{s.scope, LimitKind::kTokensPerMinute},
-                          s.id,
+                          key(s.scope, LimitKind::kTokensPerMinute, s.id, id_hash),
                           s.rates.tpm,
                           estimate,
                           Gcra::forRate(s.rates.tpm, options_.burst_seconds, kNsPerSecond)};
     }
     if (s.quota > 0 && n_quotas < quotas.size()) {
-      quotas[n_quotas++] = {{s.scope, LimitKind::kMonthlyTokens}, s.id, s.quota};
+      quotas[n_quotas++] = {{s.scope, LimitKind::kMonthlyTokens},
+                            key(s.scope, LimitKind::kMonthlyTokens, s.id, id_hash),
+                            s.quota};
     }
   }
+
+  // The wall clock is read only when a quota applies (its month names the period).
+  const Clock::WallTime wall = n_quotas > 0 ? clock_.wallNow() : Clock::WallTime{};
+  const std::int32_t month = n_quotas > 0 ? monthIndex(wall) : 0;
 
   std::optional<LimitId> rate_rejected;
   std::int64_t retry_after = 0;
   std::optional<LimitId> quota_rejected;
   {
-    Shard& shard = shardFor(request.tenant_id);
+    Shard& shard = shardFor(tenant_hash);
     std::lock_guard lock(shard.mu);
     const std::size_t cap = options_.max_entries / options_.shards;
     if (now >= shard.next_sweep || shard.entries.size() > cap) {
-      shard.sweep(now, month, cap);
+      shard.sweep(now, n_quotas > 0 ? month : monthIndex(clock_.wallNow()), cap);
       shard.next_sweep = now + std::chrono::nanoseconds(options_.sweep_interval).count();
     }
     for (std::size_t i = 0; i < n_rates; ++i) {
       RateSlot& r = rates[i];
-      r.entry = &shard.findOrCreate({request.tenant_id, r.key_id, tagOf(r.id.scope, r.id.kind)});
+      r.entry = &shard.findOrCreate(r.key);
       r.outcome = r.gcra.check(r.entry->tat, now, r.cost);
       if (!r.outcome.allowed && r.outcome.retry_after >= retry_after) {
         rate_rejected = r.id;
@@ -262,7 +301,7 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
     }
     for (std::size_t i = 0; i < n_quotas; ++i) {
       QuotaSlot& q = quotas[i];
-      q.entry = &shard.findOrCreate({request.tenant_id, q.key_id, tagOf(q.id.scope, q.id.kind)});
+      q.entry = &shard.findOrCreate(q.key);
       Entry& e = *q.entry;
       if (e.month != month) {  // a new month: the quota starts afresh
         e = Entry{0, month, 0, 0};
@@ -338,33 +377,40 @@ Result<void> InMemoryLimiter::finish(const ReservationTicket& ticket,
                                      std::optional<std::uint64_t> actual_tokens) {
   const std::uint64_t actual = actual_tokens.value_or(0);
   const std::uint64_t estimate = ticket.estimated_tokens;
-  const std::int64_t now = nanosOf(clock_.now());
+  const bool adjust_rates =
+      actual != estimate &&
+      (ticket.rates[0].tpm > 0 || ticket.rates[1].tpm > 0 || ticket.rates[2].tpm > 0);
+  if (!adjust_rates && !ticket.quota_tenant && !ticket.quota_api_key) {
+    return {};  // nothing was reserved
+  }
   const std::int32_t month = monthIndex(ticket.period);
-  const std::array<std::string_view, kScopeCount> ids = {
-      std::string_view{}, ticket.api_key_id, ticket.end_user};
+  const std::size_t tenant_hash = hashOf(ticket.tenant_id);
+  const auto key = [&](std::size_t scope, LimitKind kind) {
+    const std::string_view id = idOf(ticket, scope);
+    return keyOf(
+        ticket.tenant_id, tenant_hash, id, hashOf(id), tagOf(static_cast<LimitScope>(scope), kind));
+  };
 
-  Shard& shard = shardFor(ticket.tenant_id);
+  Shard& shard = shardFor(tenant_hash);
   std::lock_guard lock(shard.mu);
-  for (std::size_t s = 0; s < kScopeCount; ++s) {
+  for (std::size_t s = 0; adjust_rates && s < kScopeCount; ++s) {
     const std::uint32_t tpm = ticket.rates[s].tpm;
-    if (tpm == 0 || actual == estimate) {
+    if (tpm == 0) {
       continue;
     }
     const Gcra g = Gcra::forRate(tpm, options_.burst_seconds, kNsPerSecond);
-    const KeyView k{ticket.tenant_id,
-                    ids.at(s),
-                    tagOf(static_cast<LimitScope>(s), LimitKind::kTokensPerMinute)};
+    const KeyView k = key(s, LimitKind::kTokensPerMinute);
     if (actual < estimate) {
       if (Entry* e = shard.find(k)) {
         e->tat -= g.increment(estimate - actual);
       }
     } else {
       Entry& e = shard.findOrCreate(k);
-      e.tat = std::max(e.tat, now) + g.increment(actual - estimate);
+      e.tat = std::max(e.tat, nanosOf(clock_.now())) + g.increment(actual - estimate);
     }
   }
-  const auto settleQuota = [&](LimitScope scope, std::string_view id) {
-    Entry* e = shard.find({ticket.tenant_id, id, tagOf(scope, LimitKind::kMonthlyTokens)});
+  const auto settleQuota = [&](LimitScope scope) {
+    Entry* e = shard.find(key(static_cast<std::size_t>(scope), LimitKind::kMonthlyTokens));
     if (e == nullptr || e->month != month) {
       return;  // the reservation's month is over: a new month starts afresh
     }
@@ -372,10 +418,10 @@ Result<void> InMemoryLimiter::finish(const ReservationTicket& ticket,
     e->used += actual;
   };
   if (ticket.quota_tenant) {
-    settleQuota(LimitScope::kTenant, {});
+    settleQuota(LimitScope::kTenant);
   }
   if (ticket.quota_api_key) {
-    settleQuota(LimitScope::kApiKey, ticket.api_key_id);
+    settleQuota(LimitScope::kApiKey);
   }
   return {};
 }
@@ -392,9 +438,11 @@ void InMemoryLimiter::seedQuotaUsage(LimitScope scope,
   if (scope == LimitScope::kTenant) {
     id = {};
   }
-  Shard& shard = shardFor(tenant_id);
+  const std::size_t tenant_hash = hashOf(tenant_id);
+  Shard& shard = shardFor(tenant_hash);
   std::lock_guard lock(shard.mu);
-  Entry& e = shard.findOrCreate({tenant_id, id, tagOf(scope, LimitKind::kMonthlyTokens)});
+  Entry& e = shard.findOrCreate(
+      keyOf(tenant_id, tenant_hash, id, hashOf(id), tagOf(scope, LimitKind::kMonthlyTokens)));
   if (e.month > month) {
     return;  // already tracking a later month
   }

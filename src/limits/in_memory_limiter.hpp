@@ -54,7 +54,7 @@ class InMemoryLimiter final : public Limiter {
 
  private:
   struct Shard;
-  Shard& shardFor(std::string_view tenant_id) const;
+  Shard& shardFor(std::size_t tenant_hash) const;
 
   const Clock& clock_;
   const InMemoryLimiterOptions options_;

@@ -54,8 +54,17 @@ std::string formatResetDuration(std::chrono::milliseconds d) {
 
 std::string monthPeriod(std::chrono::system_clock::time_point t) {
   const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
-  return fmt::format(
-      "{:04}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
+  // Hand-formatted: this runs on every admission that has a quota.
+  const int year = std::clamp(static_cast<int>(ymd.year()), 0, 9999);
+  const auto month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  std::string out = "0000-00";
+  out[0] = static_cast<char>('0' + year / 1000);
+  out[1] = static_cast<char>('0' + year / 100 % 10);
+  out[2] = static_cast<char>('0' + year / 10 % 10);
+  out[3] = static_cast<char>('0' + year % 10);
+  out[5] = static_cast<char>('0' + month / 10);
+  out[6] = static_cast<char>('0' + month % 10);
+  return out;
 }
 
 std::vector<std::pair<std::string_view, std::string>> RateLimitHeaders::toHeaders() const {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -45,6 +46,12 @@ struct LimiterBackend {
                                                 const HarnessConfig& config)>
       make;
 };
+
+// gtest prints the parameter of a failing test with this (instead of its bytes).
+inline void PrintTo(const LimiterBackend& backend,
+                    std::ostream* os) {  // NOLINT(readability-identifier-naming)
+  *os << backend.name;
+}
 
 inline std::string backendName(const ::testing::TestParamInfo<LimiterBackend>& info) {
   return info.param.name;
