@@ -147,11 +147,12 @@ void RedisLimiter::onSuccess() {
 
 Result<RedisReplyPtr> RedisLimiter::evalScript(ScriptCall& call, bool& transport_failure) {
   transport_failure = false;
-  auto lease = pool_.acquire();
+  bool exhausted = false;
+  auto lease = pool_.acquire(exhausted);
   if (!lease) {
-    // A failed connect means Redis is down; a pool wait timeout means it is overloaded: both
-    // skip Redis for a while rather than make every request wait.
-    transport_failure = true;
+    // A failed connect means Redis is down: skip it for a while. An exhausted pool means this
+    // node is saturated, not that Redis is gone: only this call falls back.
+    transport_failure = !exhausted;
     return lease.error();
   }
   const std::string numkeys = std::to_string(call.keys.size());

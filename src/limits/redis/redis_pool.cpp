@@ -66,7 +66,8 @@ RedisPool::RedisPool(RedisEndpoint endpoint, std::size_t size, std::chrono::mill
 
 RedisPool::~RedisPool() = default;
 
-Result<RedisPool::Lease> RedisPool::acquire() {
+Result<RedisPool::Lease> RedisPool::acquire(bool& exhausted) {
+  exhausted = false;
   // Real time, not the injected Clock: this bounds an actual wait on other threads.
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   std::unique_lock lock(mu_);
@@ -90,6 +91,7 @@ Result<RedisPool::Lease> RedisPool::acquire() {
     }
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         live_ >= size_) {
+      exhausted = true;
       return fail(
           ErrorCode::kUnavailable,
           "limits store unavailable",

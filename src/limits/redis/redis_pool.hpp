@@ -72,7 +72,9 @@ class RedisPool {
   RedisPool(const RedisPool&) = delete;
   RedisPool& operator=(const RedisPool&) = delete;
 
-  [[nodiscard]] Result<Lease> acquire();
+  // Fails with kUnavailable when connecting fails, or when no connection frees up within the
+  // timeout; `exhausted` tells the second case (Redis reachable but saturated) from the first.
+  [[nodiscard]] Result<Lease> acquire(bool& exhausted);
   const RedisEndpoint& endpoint() const noexcept { return endpoint_; }
 
  private:
