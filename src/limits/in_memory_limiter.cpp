@@ -134,9 +134,10 @@ std::string_view idOf(const ReservationTicket& t, std::size_t scope) {
 }  // namespace
 
 struct alignas(64) InMemoryLimiter::Shard {
-  std::mutex mu;  // guards entries and next_sweep
+  std::mutex mu;  // guards entries, next_sweep and sweep_above
   std::unordered_map<Key, Entry, KeyHash, KeyEq> entries;
-  std::int64_t next_sweep = 0;
+  std::int64_t next_sweep = 0;  // steady ns of the next periodic sweep
+  std::size_t sweep_above = 0;  // sweep early once entries exceed this
 
   Entry& findOrCreate(const KeyView& k) {
     auto it = entries.find(k);
@@ -286,9 +287,11 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
     Shard& shard = shardFor(tenant_hash);
     std::lock_guard lock(shard.mu);
     const std::size_t cap = options_.max_entries / options_.shards;
-    if (now >= shard.next_sweep || shard.entries.size() > cap) {
+    if (now >= shard.next_sweep || shard.entries.size() > shard.sweep_above) {
       shard.sweep(now, n_quotas > 0 ? month : monthIndex(clock_.wallNow()), cap);
       shard.next_sweep = now + std::chrono::nanoseconds(options_.sweep_interval).count();
+      // If quota entries alone exceed the cap, do not sweep again on every insert.
+      shard.sweep_above = std::max(cap, shard.entries.size() + cap / 10);
     }
     for (std::size_t i = 0; i < n_rates; ++i) {
       RateSlot& r = rates[i];
