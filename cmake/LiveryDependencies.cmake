@@ -9,6 +9,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(PostgreSQL REQUIRED)
 find_package(Threads REQUIRED)
+find_package(benchmark REQUIRED)
 find_package(PkgConfig REQUIRED)
 # hiredis 0.14 ships no imported target (its CMake config only sets variables).
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
