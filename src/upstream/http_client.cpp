@@ -103,21 +103,31 @@ struct WipeOnExit {
   ~WipeOnExit() { wipeString(s); }
 };
 
-// Serializes the request head. The buffer is reserved up front so appending never reallocates:
-// a reallocation would leave a stale copy of the credential in freed memory.
-Result<void> serializeHead(const Request& r, const Target& t, std::string& out) {
+// Checks what serializeHead() will write, before any connection is made.
+Result<void> validateRequest(const Request& r) {
   if (!isToken(r.method)) {
     return fail(ErrorCode::kInternal, "invalid upstream request method");
   }
+  for (const auto& h : r.headers) {
+    if (!isToken(h.name) || !isSafeValue(h.value)) {
+      return fail(ErrorCode::kInternal, "unsafe upstream request header", "header=" + h.name);
+    }
+  }
+  if (r.auth.key != nullptr && (!isToken(r.auth.header) || !isSafeValue(r.auth.prefix) ||
+                                !isSafeValue(r.auth.key->reveal()))) {
+    return fail(ErrorCode::kInternal, "invalid upstream credential header");
+  }
+  return {};
+}
+
+// Serializes the head of a validated request. The buffer is reserved up front so appending never
+// reallocates: a reallocation would leave a stale copy of the credential in freed memory.
+void serializeHead(const Request& r, const Target& t, std::string& out) {
   std::size_t size = r.method.size() + t.path_and_query.size() + t.host_header.size() + 64;
   for (const auto& h : r.headers) {
     size += h.name.size() + h.value.size() + 4;
   }
   if (r.auth.key != nullptr) {
-    if (!isToken(r.auth.header) || !isSafeValue(r.auth.prefix) ||
-        !isSafeValue(r.auth.key->reveal())) {
-      return fail(ErrorCode::kInternal, "invalid upstream credential header");
-    }
     size += r.auth.header.size() + r.auth.prefix.size() + r.auth.key->size() + 4;
   }
   out.clear();
@@ -128,9 +138,6 @@ Result<void> serializeHead(const Request& r, const Target& t, std::string& out) 
     if (isFramingHeader(h.name) ||
         (r.auth.key != nullptr && beast::iequals(h.name, r.auth.header))) {
       continue;
-    }
-    if (!isToken(h.name) || !isSafeValue(h.value)) {
-      return fail(ErrorCode::kInternal, "unsafe upstream request header", "header=" + h.name);
     }
     out.append(h.name).append(": ").append(h.value).append("\r\n");
   }
@@ -144,7 +151,6 @@ Result<void> serializeHead(const Request& r, const Target& t, std::string& out) 
     out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
   }
   out.append("\r\n");
-  return {};
 }
 
 // One upstream connection (TCP or TLS over TCP) with its read buffer.
@@ -862,6 +868,9 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
     }
     co_return target.error();
   }
+  if (auto valid = validateRequest(request); !valid) {
+    co_return valid.error();
+  }
   bool head_request = request.method == "HEAD";
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> conn;
@@ -886,9 +895,7 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
     {
       std::string head;
       WipeOnExit wipe{head};
-      if (auto ok = serializeHead(request, *target, head); !ok) {
-        co_return ok.error();
-      }
+      serializeHead(request, *target, head);
       if (cs.cancelled() != net::cancellation_type::none) {
         co_return cancelledError();
       }

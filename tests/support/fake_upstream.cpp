@@ -28,6 +28,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 namespace livery::testing {
@@ -1643,7 +1644,10 @@ struct FakeUpstream::Impl {
 
   // Serves one connection until it closes. Returns when the connection should end.
   template <class Stream>
-  net::awaitable<void> serve(Stream& stream, tcp::socket& raw, std::uint64_t connection_id) {
+  net::awaitable<void> serve(Stream& stream,
+                             tcp::socket& raw,
+                             std::uint64_t connection_id,
+                             std::string sni) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -1663,6 +1667,7 @@ struct FakeUpstream::Impl {
       }
       rec.body = std::move(msg.body());
       rec.connection_id = connection_id;
+      rec.sni = sni;
       bool keep_alive = msg.keep_alive();
 
       Plan plan;
@@ -1778,10 +1783,12 @@ struct FakeUpstream::Impl {
       if (ec) {
         co_return;
       }
-      co_await serve(stream, stream.next_layer(), connection_id);
+      const char* name = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+      std::string sni = name == nullptr ? std::string() : std::string(name);
+      co_await serve(stream, stream.next_layer(), connection_id, std::move(sni));
       stream.next_layer().close(ignored);
     } else {
-      co_await serve(socket, socket, connection_id);
+      co_await serve(socket, socket, connection_id, {});
       socket.close(ignored);
     }
   }

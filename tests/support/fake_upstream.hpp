@@ -119,6 +119,7 @@ struct RecordedRequest {
   std::string body;
   std::uint64_t connection_id = 0;  // requests on one keep-alive connection share it
   std::size_t sequence = 0;         // 0, 1, 2... in arrival order
+  std::string sni;                  // TLS server name the client sent (empty: none, or http)
 
   // First value of `name` (case-insensitive), or empty.
   std::string header(std::string_view name) const;
