@@ -248,6 +248,62 @@ bool isClose(const beast::error_code& ec) {
 
 }  // namespace
 
+// The client's counters, looked up once (STYLE §25). No label carries a host or tenant.
+struct ClientStats {
+  explicit ClientStats(MetricsRegistry& m)
+      : pool_hits(m.counter("livery_upstream_pool_hits_total",
+                            "Upstream requests sent on a pooled keep-alive connection")),
+        pool_misses(m.counter("livery_upstream_pool_misses_total",
+                              "Upstream requests that needed a new connection")),
+        stale_retries(m.counter(
+            "livery_upstream_stale_retries_total",
+            "Requests retried on a fresh connection after a pooled one failed before any reply")),
+        fail_guard(connectFailures(m, "guard")),
+        fail_dns(connectFailures(m, "dns")),
+        fail_timeout(connectFailures(m, "timeout")),
+        fail_refused(connectFailures(m, "refused")),
+        fail_tls(connectFailures(m, "tls")),
+        fail_other(connectFailures(m, "other")),
+        timeout_first_byte(timeouts(m, "first_byte")),
+        timeout_idle(timeouts(m, "idle")),
+        timeout_total(timeouts(m, "total")) {}
+
+  void countTimeout(std::string_view deadline) {
+    if (deadline == "first_byte") {
+      timeout_first_byte.inc();
+    } else if (deadline == "idle") {
+      timeout_idle.inc();
+    } else {
+      timeout_total.inc();
+    }
+  }
+
+  Counter& pool_hits;
+  Counter& pool_misses;
+  Counter& stale_retries;
+  Counter& fail_guard;
+  Counter& fail_dns;
+  Counter& fail_timeout;
+  Counter& fail_refused;
+  Counter& fail_tls;
+  Counter& fail_other;
+  Counter& timeout_first_byte;
+  Counter& timeout_idle;
+  Counter& timeout_total;
+
+ private:
+  static Counter& connectFailures(MetricsRegistry& m, const char* reason) {
+    return m.counter("livery_upstream_connect_failures_total",
+                     "Failed upstream connection attempts by reason",
+                     {{"reason", reason}});
+  }
+  static Counter& timeouts(MetricsRegistry& m, const char* deadline) {
+    return m.counter("livery_upstream_timeouts_total",
+                     "Upstream exchanges that ran past a deadline",
+                     {{"deadline", deadline}});
+  }
+};
+
 // Shared by the HttpClient and its Responses (a Response may outlive the client).
 class HttpClient::Core : public std::enable_shared_from_this<Core> {
  public:
@@ -263,22 +319,7 @@ class HttpClient::Core : public std::enable_shared_from_this<Core> {
         clock_(clock),
         tls_(ssl::context::tls_client),
         sweep_timer_(ex_),
-        pool_hits_(metrics.counter("livery_upstream_pool_hits_total",
-                                   "Upstream requests sent on a pooled keep-alive connection")),
-        pool_misses_(metrics.counter("livery_upstream_pool_misses_total",
-                                     "Upstream requests that needed a new connection")),
-        stale_retries_(metrics.counter(
-            "livery_upstream_stale_retries_total",
-            "Requests retried on a fresh connection after a pooled one failed before any reply")),
-        fail_guard_(connectFailures(metrics, "guard")),
-        fail_dns_(connectFailures(metrics, "dns")),
-        fail_timeout_(connectFailures(metrics, "timeout")),
-        fail_refused_(connectFailures(metrics, "refused")),
-        fail_tls_(connectFailures(metrics, "tls")),
-        fail_other_(connectFailures(metrics, "other")),
-        timeout_first_byte_(timeouts(metrics, "first_byte")),
-        timeout_idle_(timeouts(metrics, "idle")),
-        timeout_total_(timeouts(metrics, "total")) {}
+        stats_(metrics) {}
 
   Result<void> initTls() {
     beast::error_code ec;
@@ -362,28 +403,9 @@ class HttpClient::Core : public std::enable_shared_from_this<Core> {
   }
 
   const config::UpstreamConfig& cfg() const noexcept { return cfg_; }
-  void countTimeout(std::string_view deadline) {
-    if (deadline == "first_byte") {
-      timeout_first_byte_.inc();
-    } else if (deadline == "idle") {
-      timeout_idle_.inc();
-    } else if (deadline == "total") {
-      timeout_total_.inc();
-    }
-  }
+  ClientStats& stats() noexcept { return stats_; }
 
  private:
-  static Counter& connectFailures(MetricsRegistry& m, const char* reason) {
-    return m.counter("livery_upstream_connect_failures_total",
-                     "Failed upstream connection attempts by reason",
-                     {{"reason", reason}});
-  }
-  static Counter& timeouts(MetricsRegistry& m, const char* deadline) {
-    return m.counter("livery_upstream_timeouts_total",
-                     "Upstream exchanges that ran past a deadline",
-                     {{"deadline", deadline}});
-  }
-
   // Closes idle connections past pool_idle_timeout even when nobody asks for their host again.
   void armSweep() {
     if (sweep_armed_) {
@@ -441,19 +463,7 @@ class HttpClient::Core : public std::enable_shared_from_this<Core> {
   bool sweep_armed_ = false;
   bool closed_ = false;
 
- public:
-  Counter& pool_hits_;
-  Counter& pool_misses_;
-  Counter& stale_retries_;
-  Counter& fail_guard_;
-  Counter& fail_dns_;
-  Counter& fail_timeout_;
-  Counter& fail_refused_;
-  Counter& fail_tls_;
-  Counter& fail_other_;
-  Counter& timeout_first_byte_;
-  Counter& timeout_idle_;
-  Counter& timeout_total_;
+  ClientStats stats_;
 };
 
 namespace {
@@ -474,7 +484,7 @@ Error exchangeError(HttpClient::Core& core,
   if (ec == beast::error::timeout) {
     bool total_hit = total <= phase_deadline;
     std::string_view which = total_hit ? "total" : phase;
-    core.countTimeout(which);
+    core.stats().countTimeout(which);
     std::string message;
     if (total_hit) {
       message = fmt::format("upstream exchange exceeded total_timeout ({} ms)",
@@ -749,9 +759,9 @@ Error HttpClient::Core::connectError(const beast::error_code& ec,
                                      const char* step) {
   std::string detail = fmt::format("host={} step={} error={}", target.host, step, ec.message());
   if (ec == beast::error::timeout) {
-    fail_timeout_.inc();
+    stats_.fail_timeout.inc();
     if (total <= connect_deadline) {
-      timeout_total_.inc();
+      stats_.timeout_total.inc();
       return fail(ErrorCode::kUpstreamTimeout,
                   fmt::format("upstream exchange exceeded total_timeout ({} ms)",
                               millis(cfg_.total_timeout)),
@@ -766,10 +776,10 @@ Error HttpClient::Core::connectError(const beast::error_code& ec,
     return cancelledError();
   }
   if (ec == net::error::connection_refused) {
-    fail_refused_.inc();
+    stats_.fail_refused.inc();
     return fail(ErrorCode::kUpstreamUnavailable, "upstream connection refused", std::move(detail));
   }
-  fail_other_.inc();
+  stats_.fail_other.inc();
   return fail(ErrorCode::kUpstreamUnavailable,
               fmt::format("upstream connection failed: {}", ec.message()),
               std::move(detail));
@@ -784,11 +794,11 @@ net::awaitable<Result<std::unique_ptr<Connection>>> HttpClient::Core::connect(co
   auto addresses = co_await guard_.resolveChecked(target, resolver_, budget);
   if (!addresses) {
     if (addresses.error().code == ErrorCode::kPermissionDenied) {
-      fail_guard_.inc();
+      stats_.fail_guard.inc();
     } else if (addresses.error().code == ErrorCode::kUpstreamTimeout) {
-      fail_timeout_.inc();
+      stats_.fail_timeout.inc();
     } else {
-      fail_dns_.inc();
+      stats_.fail_dns.inc();
     }
     co_return addresses.error();
   }
@@ -829,7 +839,7 @@ net::awaitable<Result<std::unique_ptr<Connection>>> HttpClient::Core::connect(co
       }
     }
     if (ok != 1) {
-      fail_tls_.inc();
+      stats_.fail_tls.inc();
       co_return fail(
           ErrorCode::kUpstreamUnavailable, "upstream TLS set-up failed", "host=" + target.host);
     }
@@ -845,7 +855,7 @@ net::awaitable<Result<std::unique_ptr<Connection>>> HttpClient::Core::connect(co
       if (hs_ec == beast::error::timeout || hs_ec == net::error::operation_aborted) {
         co_return connectError(hs_ec, deadline, total, target, "tls");
       }
-      fail_tls_.inc();
+      stats_.fail_tls.inc();
       std::string reason =
           verify != X509_V_OK ? X509_verify_cert_error_string(verify) : hs_ec.message();
       co_return fail(ErrorCode::kUpstreamUnavailable,
@@ -864,7 +874,7 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
   auto target = guard_.checkUrl(request.url);
   if (!target) {
     if (target.error().code == ErrorCode::kPermissionDenied) {
-      fail_guard_.inc();
+      stats_.fail_guard.inc();
     }
     co_return target.error();
   }
@@ -879,9 +889,9 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
     }
     bool reused = conn != nullptr;
     if (reused) {
-      pool_hits_.inc();
+      stats_.pool_hits.inc();
     } else {
-      pool_misses_.inc();
+      stats_.pool_misses.inc();
       auto fresh = co_await connect(*target, total);
       if (!fresh) {
         co_return fresh.error();
@@ -906,7 +916,7 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
     }
     if (write_ec) {
       if (reused && attempt == 0 && (isReset(write_ec) || isClose(write_ec))) {
-        stale_retries_.inc();
+        stats_.stale_retries.inc();
         continue;
       }
       response->connection().close();
@@ -919,7 +929,7 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
     auto [read_ec, head_result] = co_await response->readHead(first_byte, received);
     if (!head_result) {
       if (reused && attempt == 0 && !received && (isReset(read_ec) || isClose(read_ec))) {
-        stale_retries_.inc();
+        stats_.stale_retries.inc();
         continue;
       }
       co_return head_result.error();
