@@ -381,7 +381,9 @@ class HttpClient::Core : public std::enable_shared_from_this<Core> {
   }
 
   void release(std::unique_ptr<Connection> c) {
-    if (closed_ || cfg_.max_idle_per_host == 0 || !c->alive()) {
+    // No liveness probe here: the response was just read to the end, and acquire() probes
+    // before reuse (one recv() per request instead of two).
+    if (closed_ || cfg_.max_idle_per_host == 0 || !c->lowest().socket().is_open()) {
       return;  // ~Connection closes it
     }
     auto& list = idle_[c->key()];
