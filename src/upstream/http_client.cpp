@@ -581,6 +581,9 @@ class HttpResponse final : public Response {
             continue;
           }
           status_ = status;
+          // After 101 the bytes are no longer HTTP: never pool such a connection, or a later
+          // request to this host could read whatever the upstream sends next.
+          keep_alive_ok_ = status != 101;
           for (const auto& f : parser_->get()) {
             headers_.push_back({std::string(f.name_string()), std::string(f.value())});
           }

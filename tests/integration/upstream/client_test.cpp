@@ -302,6 +302,17 @@ TEST_F(UpstreamClientTest, DoesNotPoolAConnectionTheServerAsksToClose) {
   EXPECT_EQ(client->idleConnections(), 0u);
 }
 
+TEST_F(UpstreamClientTest, NeverPoolsAConnectionAfterSwitchingProtocols) {
+  FakeBehaviour upgrade = FakeBehaviour::withStatus(101);
+  upgrade.body = "";
+  fake_.push("/v1/chat/completions", upgrade);
+  auto client = makeClient();
+  auto ex = run(sendAndRead(*client, chat()));
+  ASSERT_TRUE(ex.response);
+  EXPECT_EQ((*ex.response)->status(), 101);
+  EXPECT_EQ(client->idleConnections(), 0u);
+}
+
 TEST_F(UpstreamClientTest, ExpiresIdlePooledConnectionsByTheInjectedClock) {
   auto client = makeClient();
   ASSERT_TRUE(run(sendAndRead(*client, chat())).body);
