@@ -93,6 +93,9 @@ TEST(OutboundGuardTest, ClassifiesIpv6FormsThatEmbedIpv4ByTheEmbeddedAddress) {
       {"::ffff:100.64.1.1", AddressClass::kSharedCgnat},
       {"::ffff:169.254.169.254", AddressClass::kCloudMetadata},
       {"::ffff:0.0.0.0", AddressClass::kUnspecified},
+      {"::ffff:255.255.255.255", AddressClass::kBroadcast},
+      {"::ffff:224.0.0.1", AddressClass::kMulticast},
+      {"::ffff:240.0.0.1", AddressClass::kReserved},
       {"::ffff:8.8.8.8", AddressClass::kPublic},
       {"::127.0.0.1", AddressClass::kLoopback},  // IPv4-compatible (deprecated)
       {"::10.1.2.3", AddressClass::kPrivate},
