@@ -174,6 +174,10 @@ struct TestHttpClient::Impl {
             drop();
             goto retry;  // NOLINT: the server closed an idle keep-alive connection
           }
+          if (!got_any) {
+            drop();
+            throw std::runtime_error("connection closed before any response byte");
+          }
           boost::beast::error_code ec;
           parser.put_eof(ec);
           if (ec || !parser.is_done()) {
