@@ -18,6 +18,14 @@ function(livery_add_test name)
   target_compile_definitions(${name} PRIVATE
     LIVERY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     LIVERY_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-                       PROPERTIES LABELS "${arg_KIND};${arg_LABELS}" TIMEOUT ${arg_TIMEOUT})
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT ${arg_TIMEOUT})
+  # Labels are set by a test-include script that runs after discovery: gtest_discover_tests'
+  # PROPERTIES cannot carry a list value ("LABELS a;b" turns "b" into a property name, so
+  # extra labels such as needs-softhsm were silently lost).
+  set(_labels_script "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${_labels_script}"
+       "foreach(_t IN LISTS ${name}_TESTS)\n"
+       "  set_tests_properties(\"\${_t}\" PROPERTIES LABELS \"${arg_KIND};${arg_LABELS}\")\n"
+       "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_labels_script}")
 endfunction()

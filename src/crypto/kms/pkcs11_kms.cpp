@@ -501,6 +501,39 @@ struct Pkcs11Kms::Impl {
     return static_cast<bool>(reload());
   }
 
+  // Encrypts and decrypts a throw-away block under `key`; true when the token round-trips it.
+  bool probe(CK_OBJECT_HANDLE key) {
+    auto lease = borrow();
+    if (!lease) {
+      return false;
+    }
+    std::array<unsigned char, kGcmNonceBytes> nonce{};
+    if (!random.fill(nonce)) {
+      return false;
+    }
+    std::array<unsigned char, 16> plain{};
+    std::array<unsigned char, 32> sealed{};
+    std::array<unsigned char, 32> opened{};
+    CK_GCM_PARAMS params{};
+    params.pIv = nonce.data();
+    params.ulIvLen = nonce.size();
+    params.ulIvBits = nonce.size() * 8;
+    params.ulTagBits = kGcmTagBytes * 8;
+    CK_MECHANISM mech{CKM_AES_GCM, &params, sizeof params};
+    CK_ULONG len = sealed.size();
+    if (lease->check(fn->C_EncryptInit(lease->get(), &mech, key)) != CKR_OK ||
+        lease->check(fn->C_Encrypt(
+            lease->get(), plain.data(), plain.size(), sealed.data(), &len)) != CKR_OK ||
+        len != sealed.size()) {
+      return false;
+    }
+    CK_ULONG out = opened.size();
+    return lease->check(fn->C_DecryptInit(lease->get(), &mech, key)) == CKR_OK &&
+           lease->check(fn->C_Decrypt(lease->get(), sealed.data(), len, opened.data(), &out)) ==
+               CKR_OK &&
+           out == plain.size();
+  }
+
   Result<void> reload() {
     auto found = discover();
     if (!found) {
@@ -694,25 +727,37 @@ Result<SecretBytes> Pkcs11Kms::unwrap(const WrappedDekRef& wrapped,
   CK_MECHANISM mech{CKM_AES_GCM, &params, sizeof params};
   std::array<unsigned char, kDekBytes + kGcmTagBytes> input{};
   std::copy(wrapped.blob.begin() + kGcmNonceBytes, wrapped.blob.end(), input.begin());
-  auto lease = impl.borrow();
-  if (!lease) {
-    return lease.error();
-  }
-  if (CK_RV rv = lease->check(impl.fn->C_DecryptInit(lease->get(), &mech, *handle)); rv != CKR_OK) {
-    return p11Error("C_DecryptInit", rv);
-  }
   // Some tokens want room for ciphertext+tag even though only 32 bytes come out.
   SecretBytes buffer(input.size());
   CK_ULONG out_len = buffer.size();
-  CK_RV rv = impl.fn->C_Decrypt(lease->get(), input.data(), input.size(), buffer.data(), &out_len);
-  if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
-      rv == CKR_DATA_INVALID || rv == CKR_FUNCTION_FAILED) {
+  CK_RV rv = CKR_OK;
+  {
+    auto lease = impl.borrow();
+    if (!lease) {
+      return lease.error();
+    }
+    if (CK_RV init = lease->check(impl.fn->C_DecryptInit(lease->get(), &mech, *handle));
+        init != CKR_OK) {
+      return p11Error("C_DecryptInit", init);
+    }
+    rv = lease->check(
+        impl.fn->C_Decrypt(lease->get(), input.data(), input.size(), buffer.data(), &out_len));
+  }  // the session goes back to the pool (or is closed) before any probe below
+  bool tag_mismatch = rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
+                      rv == CKR_DATA_INVALID;
+  if (!tag_mismatch && rv == CKR_GENERAL_ERROR) {
+    // Some tokens (SoftHSM2 2.6) report a GCM tag mismatch as CKR_GENERAL_ERROR. Tell it apart
+    // from a sick token with a round trip under the same key: if that works, the token is fine
+    // and it was this blob that did not authenticate.
+    tag_mismatch = impl.probe(*handle);
+  }
+  if (tag_mismatch) {
     return fail(ErrorCode::kInternal,
                 "decryption failure: authentication tag mismatch",
                 "PKCS#11 CKM_AES_GCM decrypt: " + rvText(rv))
         .withCode(std::string(kCodeIntegrity));
   }
-  if (lease->check(rv) != CKR_OK) {
+  if (rv != CKR_OK) {
     return p11Error("C_Decrypt", rv);
   }
   if (out_len != kDekBytes) {
