@@ -3,11 +3,13 @@
 // KmsContractTest: the behaviour every crypto::Kms backend must have. A backend's test file
 // includes this header and instantiates the suite with a factory for its harness:
 //
-//   INSTANTIATE_TEST_SUITE_P(LocalFileKms, KmsContractTest, ::testing::Values(&makeHarness),
-//                            [](const auto&) { return "LocalFileKms"; });
+//   INSTANTIATE_TEST_SUITE_P(LocalFileKms, KmsContractTest,
+//                            ::testing::Values(KmsBackend{"LocalFileKms", &makeHarness}),
+//                            [](const auto& p) { return std::string(p.param.name); });
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <thread>
 
@@ -33,12 +35,19 @@ class KmsHarness {
   virtual std::string logText() const = 0;
 };
 
-using KmsHarnessFactory = std::unique_ptr<KmsHarness> (*)();
+// A backend under test: a name (for test names) and a harness factory.
+struct KmsBackend {
+  const char* name;
+  std::unique_ptr<KmsHarness> (*make)();
+};
+inline void PrintTo(const KmsBackend& backend, std::ostream* os) {
+  *os << backend.name;
+}
 
-class KmsContractTest : public ::testing::TestWithParam<KmsHarnessFactory> {
+class KmsContractTest : public ::testing::TestWithParam<KmsBackend> {
  protected:
   void SetUp() override {
-    harness_ = GetParam()();
+    harness_ = GetParam().make();
     if (harness_ == nullptr) {
       // The backend's service is not available here (e.g. no SoftHSM2).
       if (livery::testing::servicesRequired()) {

@@ -17,6 +17,7 @@ using livery::testing::TempDir;
 using livery::testing::writeFile;
 using testing::CapturingLogger;
 using testing::ControllableRandom;
+using testing::KmsBackend;
 using testing::KmsContractTest;
 using testing::KmsHarness;
 
@@ -42,8 +43,8 @@ std::unique_ptr<KmsHarness> makeLocalHarness() {
 
 INSTANTIATE_TEST_SUITE_P(LocalFileKms,
                          KmsContractTest,
-                         ::testing::Values(&makeLocalHarness),
-                         [](const auto&) { return std::string("LocalFileKms"); });
+                         ::testing::Values(KmsBackend{"LocalFileKms", &makeLocalHarness}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 unsigned fileMode(const std::string& path) {
   struct stat st {};

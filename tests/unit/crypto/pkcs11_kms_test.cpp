@@ -16,6 +16,7 @@ namespace {
 
 using testing::CapturingLogger;
 using testing::ControllableRandom;
+using testing::KmsBackend;
 using testing::KmsContractTest;
 using testing::KmsHarness;
 using testing::SoftHsmToken;
@@ -90,8 +91,8 @@ std::unique_ptr<KmsHarness> makePkcs11Harness() {
 
 INSTANTIATE_TEST_SUITE_P(Pkcs11Kms,
                          KmsContractTest,
-                         ::testing::Values(&makePkcs11Harness),
-                         [](const auto&) { return std::string("Pkcs11Kms"); });
+                         ::testing::Values(KmsBackend{"Pkcs11Kms", &makePkcs11Harness}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 class Pkcs11KmsTest : public ::testing::Test {
  protected:
