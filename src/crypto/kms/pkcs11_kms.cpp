@@ -95,6 +95,17 @@ bool sessionBroken(CK_RV rv) {
          rv == CKR_GENERAL_ERROR;
 }
 
+// Errors that mean the login (or every session) is gone: the token restarted, was removed, or
+// something called C_CloseAllSessions. The KMS logs in again and retries once.
+bool loginLost(CK_RV rv) {
+  return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+         rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
+}
+
+bool handleLost(CK_RV rv) {
+  return rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID;
+}
+
 std::string trimmedLabel(const unsigned char (&label)[32]) {
   std::string s(reinterpret_cast<const char*>(label), sizeof label);  // NOLINT(*-reinterpret-cast)
   while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) {
@@ -192,6 +203,8 @@ struct Pkcs11Kms::Impl {
   std::atomic<std::int64_t> last_reload_ns{0};
   CK_SESSION_HANDLE login_session = CK_INVALID_HANDLE;
 
+  std::mutex login_mu;  // guards login_session after start-up
+  std::atomic<bool> relogin_needed{false};
   std::mutex pool_mu;  // guards idle, open_sessions
   std::condition_variable pool_cv;
   std::vector<CK_SESSION_HANDLE> idle;
@@ -221,6 +234,9 @@ struct Pkcs11Kms::Impl {
       if (sessionBroken(rv)) {
         broken_ = true;
       }
+      if (loginLost(rv)) {
+        impl_->relogin_needed.store(true, std::memory_order_relaxed);
+      }
       return rv;
     }
 
@@ -230,7 +246,48 @@ struct Pkcs11Kms::Impl {
     bool broken_ = false;
   };
 
+  // Re-establishes the login after loginLost(): drops the (dead) idle sessions and the login
+  // session, then opens a new one and logs in again.
+  Result<void> recover() {
+    std::lock_guard guard(login_mu);
+    if (!relogin_needed.load(std::memory_order_relaxed)) {
+      return {};  // another thread already did it
+    }
+    {
+      std::lock_guard lock(pool_mu);
+      for (CK_SESSION_HANDLE h : idle) {
+        fn->C_CloseSession(h);
+      }
+      open_sessions -= idle.size();
+      idle.clear();
+    }
+    if (login_session != CK_INVALID_HANDLE) {
+      fn->C_CloseSession(login_session);
+      login_session = CK_INVALID_HANDLE;
+    }
+    if (auto r = login(); !r) {
+      return r;
+    }
+    relogin_needed.store(false, std::memory_order_relaxed);
+    // Tokens may renumber private objects across a logout (SoftHSM2 does): look them up again.
+    if (auto r = reload(); !r) {
+      relogin_needed.store(true, std::memory_order_relaxed);
+      return r;
+    }
+    LIVERY_LOG(logger,
+               Warn,
+               "kms.pkcs11_relogin",
+               {"token", options.token_label},
+               {"detail", "sessions were lost; logged in again"});
+    return {};
+  }
+
   Result<Lease> borrow() {
+    if (relogin_needed.load(std::memory_order_relaxed)) {
+      if (auto r = recover(); !r) {
+        return r.error();
+      }
+    }
     std::unique_lock lock(pool_mu);
     const auto deadline = std::chrono::steady_clock::now() + options.session_wait;
     while (idle.empty() && open_sessions >= options.max_sessions) {
@@ -280,6 +337,7 @@ struct Pkcs11Kms::Impl {
     }
     open_sessions -= idle.size();
     idle.clear();
+    std::lock_guard guard(login_mu);
     if (login_session != CK_INVALID_HANDLE) {
       fn->C_CloseSession(login_session);
       login_session = CK_INVALID_HANDLE;
@@ -552,6 +610,26 @@ struct Pkcs11Kms::Impl {
     return *keys.rbegin();
   }
 
+  // After a failed call: log in again (loginLost) or re-scan the token (handleLost), then return
+  // the current handle of `version`.
+  Result<CK_OBJECT_HANDLE> refreshHandle(CK_RV rv, std::uint32_t version) {
+    if (loginLost(rv)) {
+      relogin_needed.store(true, std::memory_order_relaxed);
+      if (auto r = recover(); !r) {
+        return r.error();
+      }
+    } else if (auto r = reload(); !r) {
+      return r.error();
+    }
+    auto h = handleOf(version);
+    if (!h) {
+      std::string msg = "KEK '" + options.key_label_prefix + "' version " +
+                        std::to_string(version) + " is no longer on the token";
+      return fail(ErrorCode::kInternal, msg, msg).withCode(std::string(kCodeKekUnavailable));
+    }
+    return *h;
+  }
+
   std::optional<CK_OBJECT_HANDLE> handleOf(std::uint32_t version) {
     std::shared_lock lock(keys_mu);
     auto it = keys.find(version);
@@ -665,22 +743,39 @@ Result<WrappedDek> Pkcs11Kms::wrap(const SecretBytes& dek,
   params.ulAADLen = aad.size();
   params.ulTagBits = kGcmTagBytes * 8;
   CK_MECHANISM mech{CKM_AES_GCM, &params, sizeof params};
-  auto lease = impl.borrow();
-  if (!lease) {
-    return lease.error();
+  CK_ULONG out_len = 0;
+  CK_RV rv = CKR_OK;
+  std::string_view step;
+  CK_OBJECT_HANDLE key = cur->second;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto lease = impl.borrow();
+    if (!lease) {
+      return lease.error();
+    }
+    step = "C_EncryptInit";
+    rv = lease->check(impl.fn->C_EncryptInit(lease->get(), &mech, key));
+    if (rv == CKR_OK) {
+      step = "C_Encrypt";
+      out_len = kDekBytes + kGcmTagBytes;
+      rv = lease->check(impl.fn->C_Encrypt(lease->get(),
+                                           const_cast<unsigned char*>(dek.data()),
+                                           dek.size(),
+                                           out.blob.data() + kGcmNonceBytes,
+                                           &out_len));
+    }
+    if (attempt == 0 && (loginLost(rv) || handleLost(rv))) {
+      // Lost login or stale handles (token restart): recover, look the key up, try once more.
+      auto again = impl.refreshHandle(rv, out.kek_version);
+      if (!again) {
+        return again.error();
+      }
+      key = *again;
+      continue;
+    }
+    break;
   }
-  if (CK_RV rv = lease->check(impl.fn->C_EncryptInit(lease->get(), &mech, cur->second));
-      rv != CKR_OK) {
-    return p11Error("C_EncryptInit", rv);
-  }
-  CK_ULONG out_len = kDekBytes + kGcmTagBytes;
-  CK_RV rv = lease->check(impl.fn->C_Encrypt(lease->get(),
-                                             const_cast<unsigned char*>(dek.data()),
-                                             dek.size(),
-                                             out.blob.data() + kGcmNonceBytes,
-                                             &out_len));
   if (rv != CKR_OK) {
-    return p11Error("C_Encrypt", rv);
+    return p11Error(step, rv);
   }
   if (out_len != kDekBytes + kGcmTagBytes) {
     return setupError("PKCS#11 CKM_AES_GCM returned " + std::to_string(out_len) +
@@ -731,18 +826,35 @@ Result<SecretBytes> Pkcs11Kms::unwrap(const WrappedDekRef& wrapped,
   SecretBytes buffer(input.size());
   CK_ULONG out_len = buffer.size();
   CK_RV rv = CKR_OK;
-  {
-    auto lease = impl.borrow();
-    if (!lease) {
-      return lease.error();
+  std::string_view step;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      auto lease = impl.borrow();
+      if (!lease) {
+        return lease.error();
+      }
+      step = "C_DecryptInit";
+      rv = lease->check(impl.fn->C_DecryptInit(lease->get(), &mech, *handle));
+      if (rv == CKR_OK) {
+        step = "C_Decrypt";
+        out_len = buffer.size();
+        rv = lease->check(
+            impl.fn->C_Decrypt(lease->get(), input.data(), input.size(), buffer.data(), &out_len));
+      }
+    }  // the session goes back to the pool (or is closed) before any probe or retry
+    if (attempt == 0 && (loginLost(rv) || handleLost(rv))) {
+      auto again = impl.refreshHandle(rv, wrapped.kek_version);
+      if (!again) {
+        return again.error();
+      }
+      handle = *again;
+      continue;
     }
-    if (CK_RV init = lease->check(impl.fn->C_DecryptInit(lease->get(), &mech, *handle));
-        init != CKR_OK) {
-      return p11Error("C_DecryptInit", init);
-    }
-    rv = lease->check(
-        impl.fn->C_Decrypt(lease->get(), input.data(), input.size(), buffer.data(), &out_len));
-  }  // the session goes back to the pool (or is closed) before any probe below
+    break;
+  }
+  if (step == "C_DecryptInit" && rv != CKR_OK) {
+    return p11Error(step, rv);
+  }
   bool tag_mismatch = rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
                       rv == CKR_DATA_INVALID;
   if (!tag_mismatch && rv == CKR_GENERAL_ERROR) {

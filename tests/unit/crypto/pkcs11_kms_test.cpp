@@ -252,6 +252,35 @@ TEST_F(Pkcs11KmsTest, ATagMismatchIsAnIntegrityErrorEvenWithOneSession) {
       {{w->blob.data(), w->blob.size()}, w->kek_id, w->kek_version}, who, kEnvelopeFormatV1));
 }
 
+TEST_F(Pkcs11KmsTest, RecoversWhenTheTokenDropsEverySessionAndTheLogin) {
+  auto kms = h.openWith(h.prefix, SoftHsmToken::kUserPin);
+  ASSERT_NE(kms, nullptr);
+  const CredentialBinding who{"tnt_restart", "cred_1", "openai"};
+  SecretBytes dek = SecretBytes::copyOf(std::string(32, 'd'));
+  auto before = kms->wrap(dek, who, kEnvelopeFormatV1);
+  ASSERT_TRUE(before);
+  // What an HSM restart looks like to the application: all sessions gone, logged out.
+  CK_SLOT_ID slots[16];
+  CK_ULONG n = 16;
+  ASSERT_EQ(fn()->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+  for (CK_ULONG i = 0; i < n; ++i) {
+    CK_TOKEN_INFO info{};
+    fn()->C_GetTokenInfo(slots[i], &info);
+    if (std::string(reinterpret_cast<const char*>(info.label), 32).rfind(SoftHsmToken::kLabel, 0) ==
+        0) {
+      ASSERT_EQ(fn()->C_CloseAllSessions(slots[i]), CKR_OK);
+    }
+  }
+  auto unwrapped =
+      kms->unwrap({{before->blob.data(), before->blob.size()}, before->kek_id, before->kek_version},
+                  who,
+                  kEnvelopeFormatV1);
+  ASSERT_TRUE(unwrapped) << unwrapped.error().log_detail;
+  EXPECT_EQ(unwrapped->reveal(), dek.reveal());
+  EXPECT_TRUE(kms->wrap(dek, who, kEnvelopeFormatV1));
+  EXPECT_NE(h.logText().find("kms.pkcs11_relogin"), std::string::npos);
+}
+
 TEST_F(Pkcs11KmsTest, TheVaultWorksEndToEndOnTheHsm) {
   auto kms = h.openWith(h.prefix, SoftHsmToken::kUserPin);
   ASSERT_NE(kms, nullptr);
