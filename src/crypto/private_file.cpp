@@ -1,6 +1,7 @@
 #include "crypto/private_file.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <thread>
