@@ -52,6 +52,14 @@ bool isSafeToken(std::string_view s, bool allow_brackets) {
   });
 }
 
+std::string clientSafeTextImpl(std::string_view text);
+
+// A code or param goes to the client only when it is identifier-like and nothing in it looks
+// like a key (a 32-character hex run is an Azure key as much as it is an identifier).
+bool isPassableToken(std::string_view s, bool allow_brackets) {
+  return isSafeToken(s, allow_brackets) && clientSafeTextImpl(s) == s;
+}
+
 bool containsNoCase(std::string_view haystack, std::string_view needle) {
   auto it = std::search(
       haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
@@ -129,6 +137,12 @@ std::optional<int> parseRetryAfter(std::string_view retry_after, std::string_vie
 }
 
 std::string clientSafeText(std::string_view text) {
+  return clientSafeTextImpl(text);
+}
+
+namespace {
+
+std::string clientSafeTextImpl(std::string_view text) {
   std::string s(text);
   redactLikelySecrets(s);
   // Any long run of key characters may be a key of another format (Azure keys are 32 hex).
@@ -162,6 +176,8 @@ std::string clientSafeText(std::string_view text) {
   }
   return out;
 }
+
+}  // namespace
 
 bool isContextOverflow(const ProviderErrorText& t) {
   if (t.code == "context_length_exceeded" || t.type == "context_length_exceeded") {
@@ -208,10 +224,10 @@ UpstreamFailure classifyHttpError(std::string_view provider, const UpstreamReply
                                                        std::to_string(status) + ")."
                                                  : clientSafeText(text.message);
       set(ErrorCode::kUpstreamRejected, std::move(message));
-      if (isSafeToken(text.code, false)) {
+      if (isPassableToken(text.code, false)) {
         f.error.openai_code = text.code;
       }
-      if (isSafeToken(text.param, true)) {
+      if (isPassableToken(text.param, true)) {
         f.error.param = text.param;
       }
     }
