@@ -33,9 +33,20 @@ std::string_view trim(std::string_view s) {
 
 // The first character of the value of key `"name"` in compact or spaced JSON text, or '\0'.
 // A quoted name followed by ':' can only be a key: string contents have their quotes escaped.
+// glibc's memmem skips ahead by the needle; string_view::find stops at every '"' of the chunk.
+std::size_t findBytes(std::string_view haystack, std::string_view needle, std::size_t from) {
+  if (from >= haystack.size()) {
+    return std::string_view::npos;
+  }
+  const void* hit =
+      memmem(haystack.data() + from, haystack.size() - from, needle.data(), needle.size());
+  return hit == nullptr ? std::string_view::npos
+                        : static_cast<std::size_t>(static_cast<const char*>(hit) - haystack.data());
+}
+
 char valueAfterKey(std::string_view json, std::string_view quoted_name) {
   std::size_t pos = 0;
-  while ((pos = json.find(quoted_name, pos)) != std::string_view::npos) {
+  while ((pos = findBytes(json, quoted_name, pos)) != std::string_view::npos) {
     std::size_t i = pos + quoted_name.size();
     while (i < json.size() && isSpace(json[i])) {
       ++i;
