@@ -1,13 +1,17 @@
 // libFuzzer target for the SSE parser and the two stream translators that consume its events.
 //
 // Build and run (clang only; the normal build compiles this file into unit_providers_tests,
-// where sse_fuzz_corpus_test.cpp replays the seed corpus through the same entry point):
+// where fuzz_corpus_test.cpp replays the seed corpus through the same entry point,
+// sseParserFuzzOne, which LLVMFuzzerTestOneInput forwards to):
 //
 //   cmake -S . -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 //         -DCMAKE_BUILD_TYPE=Debug -DLIVERY_FUZZ=ON -DLIVERY_SANITIZE="address;undefined"
 //         -DLIVERY_WARNINGS_AS_ERRORS=OFF                                   (one command line)
 //   cmake --build build/fuzz --target sse_parser_fuzz
-//   build/fuzz/tests/sse_parser_fuzz -max_total_time=600 -max_len=4096 tests/fuzz/corpus/sse_parser
+//   mkdir -p build/fuzz/work && build/fuzz/tests/sse_parser_fuzz -max_total_time=600
+//         -max_len=4096 build/fuzz/work tests/fuzz/corpus/sse_parser
+//   (new inputs go to the first directory; copy a crash input into the corpus to keep it)
+// ctest in that build directory also runs a 10-second smoke per target (label fuzz-smoke).
 //
 // Input layout: byte 0 picks the event-size bound (16..4111 bytes), byte 1 the chunk size used
 // for the split run; the rest is the stream. Invariants checked on every input:
@@ -122,11 +126,22 @@ std::string checkSseInput(const std::uint8_t* data, std::size_t size) {
 
 }  // namespace livery::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::string problem = livery::fuzz::checkSseInput(data, size);
+namespace livery::fuzz {
+
+// The fuzz entry: aborts on a violated invariant. The unit build calls it directly on the corpus.
+int sseParserFuzzOne(const std::uint8_t* data, std::size_t size) {
+  std::string problem = checkSseInput(data, size);
   if (!problem.empty()) {
     std::fprintf(stderr, "sse_parser_fuzz: %s\n", problem.c_str());
     std::abort();
   }
   return 0;
 }
+
+}  // namespace livery::fuzz
+
+#ifdef LIVERY_LIBFUZZER
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return livery::fuzz::sseParserFuzzOne(data, size);
+}
+#endif
