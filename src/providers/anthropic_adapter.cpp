@@ -206,7 +206,7 @@ class RequestTranslator {
       return {};
     }
     if (content->is_string()) {
-      system_blocks_.push_back(textBlock(content->get_string(), nullptr));
+      system_blocks_.emplace_back(textBlock(content->get_string(), nullptr));
       return {};
     }
     if (!content->is_array()) {
@@ -221,7 +221,7 @@ class RequestTranslator {
       if (p->contains("cache_control")) {
         system_as_blocks_ = true;
       }
-      system_blocks_.push_back(textBlock(p->at("text").get_string(), p));
+      system_blocks_.emplace_back(textBlock(p->at("text").get_string(), p));
     }
     return {};
   }
@@ -234,7 +234,7 @@ class RequestTranslator {
                image_url.get_object().at("url").is_string()) {
       url = image_url.get_object().at("url").get_string();
     } else {
-      return badRequest(param, "Invalid '" + param + "': expected {\"url\": \"...\"}.");
+      return badRequest(param, "Invalid '" + param + R"(': expected {"url": "..."}.)");
     }
     json::object source(sp_);
     if (url.substr(0, 5) == "data:") {
@@ -300,7 +300,7 @@ class RequestTranslator {
       const json::object* p = part.if_object();
       const json::value* type = p == nullptr ? nullptr : p->if_contains("type");
       std::string_view t = type != nullptr && type->is_string()
-                               ? std::string_view(type->get_string())
+                               ? std::string_view{type->get_string()}
                                : std::string_view();
       if (t == "text" && p->contains("text") && p->at("text").is_string()) {
         out.push_back(textBlock(p->at("text").get_string(), p));
@@ -776,7 +776,7 @@ class AnthropicAdapter final : public ProviderAdapter {
     }
     const json::object& in = doc.get_object();
     json::object out(sp);
-    out["model"] = target.model.empty() ? std::string_view(request.model) : target.model;
+    out["model"] = target.model.empty() ? std::string_view{request.model} : target.model;
     out["max_tokens"] =
         request.completionLimit().value_or(default_max->value_or(kDefaultMaxTokens));
 

@@ -16,11 +16,17 @@ namespace {
 
 // Parsers that grew beyond this for one large body are dropped afterwards, so one 10 MiB request
 // does not pin ~5x its size in index buffers for the life of the thread.
-constexpr std::size_t kRetainedParserCapacity = 1024 * 1024;
+constexpr std::size_t kRetainedParserCapacity = std::size_t{1024} * 1024;
 constexpr std::uint64_t kTokensPerMessage = 4;
 constexpr std::uint64_t kTokensReplyPriming = 3;
 constexpr std::uint64_t kTokensPerImage = 1600;
 constexpr std::uint64_t kMaxN = 128;
+
+// simdjson_result::get() is &&-qualified; the move only selects that overload.
+template <class T>
+simdjson::error_code take(simdjson::simdjson_result<T>& result, T& out) {
+  return std::move(result).get(out);  // NOLINT(performance-move-const-arg)
+}
 
 bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -103,7 +109,7 @@ class Walker {
         }
         for (auto element : arr) {
           od::value item;
-          if (auto e = std::move(element).get(item)) {
+          if (auto e = take(element, item)) {
             return e;
           }
           if (auto e = walk(item, depth + 1, m)) {
@@ -354,7 +360,7 @@ struct ChatParse {
     for (auto element : parts) {
       empty = false;
       od::value part;
-      if (auto e = std::move(element).get(part)) {
+      if (auto e = take(element, part)) {
         return walker.walkError(e, param);
       }
       std::string part_param = param + "[" + std::to_string(index) + "]";
@@ -401,7 +407,7 @@ struct ChatParse {
     for (auto element : messages) {
       od::value message;
       std::string param = "messages[" + std::to_string(index) + "]";
-      if (auto e = std::move(element).get(message)) {
+      if (auto e = take(element, message)) {
         return walker.walkError(e, param);
       }
       if (kindOf(message) != JsonKind::kObject) {
@@ -788,7 +794,7 @@ Result<EmbeddingsRequest> RequestParser::parseEmbeddings(std::string body) {
         std::uint32_t count = 0;
         for (auto element : items) {
           od::value item;
-          if (auto e = std::move(element).get(item)) {
+          if (auto e = take(element, item)) {
             return walker.walkError(e, "input");
           }
           JsonKind ik = kindOf(item);
@@ -817,7 +823,7 @@ Result<EmbeddingsRequest> RequestParser::parseEmbeddings(std::string body) {
             for (auto id_element : ids) {
               od::value id_value;
               std::uint64_t id = 0;
-              if (std::move(id_element).get(id_value) || id_value.get_uint64().get(id)) {
+              if (take(id_element, id_value) || id_value.get_uint64().get(id)) {
                 return invalidParam("input", bad_input);
               }
               ++token_inputs;

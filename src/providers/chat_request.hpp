@@ -44,8 +44,9 @@
 namespace livery::providers {
 
 struct ParseLimits {
-  std::size_t max_body_bytes = 10 * 1024 * 1024;  // the same default as http.max_body_bytes
-  std::uint32_t max_depth = 64;                   // JSON nesting (tool schemas nest deeply)
+  std::size_t max_body_bytes =
+      std::size_t{10} * 1024 * 1024;  // the same default as http.max_body_bytes
+  std::uint32_t max_depth = 64;       // JSON nesting (tool schemas nest deeply)
   std::uint32_t max_top_level_members = 256;
 };
 

@@ -7,7 +7,7 @@ namespace livery::providers {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kHex = "0123456789abcdef";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Length of the valid UTF-8 sequence starting at s[i] (lead byte >= 0x80), or 0 when invalid

@@ -18,7 +18,7 @@ std::vector<std::string_view> pieces(std::string_view text) {
     std::size_t cut = text.size();
     if (text.size() > kMax) {
       auto space = text.find(' ', kTarget);
-      cut = space != std::string_view::npos && space < kMax ? space + 1 : kMax;
+      cut = space < kMax ? space + 1 : kMax;  // npos is never < kMax
       while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
         ++cut;
       }

@@ -19,8 +19,8 @@ Error badTarget(std::string_view provider, std::string what) {
 Result<const boost::json::value*> optionValue(std::string_view options_json,
                                               std::string_view key,
                                               boost::json::value& storage) {
-  if (options_json.empty()) {
-    return nullptr;
+  if (options_json.empty() || options_json == "{}") {
+    return nullptr;  // the common case costs no parse
   }
   boost::system::error_code ec;
   storage = boost::json::parse(options_json, ec);
@@ -76,7 +76,7 @@ Result<std::string> normalizeBaseUrl(std::string_view base,
     out.pop_back();
   }
   if (!strip_suffix.empty() && out.size() > strip_suffix.size() &&
-      std::string_view(out).substr(out.size() - strip_suffix.size()) == strip_suffix) {
+      std::string_view{out}.substr(out.size() - strip_suffix.size()) == strip_suffix) {
     out.resize(out.size() - strip_suffix.size());
     while (!out.empty() && out.back() == '/') {
       out.pop_back();

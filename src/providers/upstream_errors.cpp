@@ -61,7 +61,7 @@ bool isPassableToken(std::string_view s, bool allow_brackets) {
 }
 
 bool containsNoCase(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(
+  const auto* it = std::search(
       haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) ==
                std::tolower(static_cast<unsigned char>(b));

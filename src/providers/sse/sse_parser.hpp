@@ -45,7 +45,7 @@ struct SseEvent {
 
 class SseParser {
  public:
-  static constexpr std::size_t kDefaultMaxEventBytes = 4 * 1024 * 1024;
+  static constexpr std::size_t kDefaultMaxEventBytes = std::size_t{4} * 1024 * 1024;
 
   explicit SseParser(std::size_t max_event_bytes = kDefaultMaxEventBytes);
 
