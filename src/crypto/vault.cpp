@@ -92,6 +92,31 @@ Result<storage::Envelope> Vault::seal(const CredentialBinding& who, const Secret
   return env;
 }
 
+std::optional<Result<SecretBytes>> Vault::openIfCached(const CredentialBinding& who,
+                                                       const storage::Envelope& env) {
+  if (auto r = validateBinding(who); !r) {
+    return Result<SecretBytes>(r.error());
+  }
+  if (auto r = validateEnvelopeShape(env); !r) {
+    return Result<SecretBytes>(annotate(r.error(), "open", who, env));
+  }
+  auto cached = cache_.get(cacheKey(who, env));
+  if (!cached) {
+    return std::nullopt;
+  }
+  SecretBytes plaintext(env.ciphertext.size());
+  if (auto r = aes256GcmOpen(cached->bytes(),
+                             env.nonce,
+                             payloadAad(env.format_version, who),
+                             env.ciphertext,
+                             env.tag,
+                             {plaintext.data(), plaintext.size()});
+      !r) {
+    return Result<SecretBytes>(annotate(r.error(), "open", who, env));
+  }
+  return Result<SecretBytes>(std::move(plaintext));
+}
+
 Result<SecretBytes> Vault::open(const CredentialBinding& who, const storage::Envelope& env) {
   if (auto r = validateBinding(who); !r) {
     return r.error();

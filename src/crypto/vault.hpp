@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +60,10 @@ class Vault {
 
   Result<storage::Envelope> seal(const CredentialBinding& who, const SecretBytes& plaintext);
   Result<SecretBytes> open(const CredentialBinding& who, const storage::Envelope& envelope);
+  // open() only when the DEK is cached (pure CPU, never touches the KMS): nullopt on a miss,
+  // so an I/O thread can try this first and offload open() only when needed.
+  std::optional<Result<SecretBytes>> openIfCached(const CredentialBinding& who,
+                                                  const storage::Envelope& envelope);
   // Idempotent: an envelope already on the current KEK version comes back unchanged.
   Result<storage::Envelope> rewrap(const CredentialBinding& who, const storage::Envelope& envelope);
 
