@@ -1,5 +1,7 @@
 #include "storage/usage_store.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "storage/sql_util.hpp"
@@ -130,6 +132,16 @@ Result<std::size_t> UsageStore::insertBatch(std::span<const UsageRecord> records
     }
   }
   const Millis now = clock_.unixMillis();
+  // Insert in request_id order: two batches sharing ids (a retried flush racing the original)
+  // then take the unique-index waits in the same order and cannot deadlock on PostgreSQL.
+  std::vector<const UsageRecord*> ordered;
+  ordered.reserve(records.size());
+  for (const auto& u : records) {
+    ordered.push_back(&u);
+  }
+  std::sort(ordered.begin(), ordered.end(), [](const UsageRecord* a, const UsageRecord* b) {
+    return a->request_id < b->request_id;
+  });
   return db_.inTransaction([&](Connection& conn) -> Result<std::size_t> {
     const std::string head = "INSERT INTO usage_records (" + std::string(kColumns) + ") VALUES ";
     const std::string tail = " ON CONFLICT (request_id) DO NOTHING";
@@ -139,11 +151,11 @@ Result<std::size_t> UsageStore::insertBatch(std::span<const UsageRecord> records
     params.reserve(kInsertChunk * kColumnCount);
     std::size_t inserted = 0;
     std::size_t i = 0;
-    while (i < records.size()) {
-      const std::size_t n = records.size() - i >= kInsertChunk ? kInsertChunk : 1;
+    while (i < ordered.size()) {
+      const std::size_t n = ordered.size() - i >= kInsertChunk ? kInsertChunk : 1;
       params.clear();
       for (std::size_t j = i; j < i + n; ++j) {
-        const UsageRecord& u = records[j];
+        const UsageRecord& u = *ordered[j];
         params.insert(params.end(),
                       {u.request_id,
                        u.tenant_id,

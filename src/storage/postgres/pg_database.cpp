@@ -79,8 +79,6 @@ struct ResultFree {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultFree>;
 
-void ignoreNotice(void* /*arg*/, const char* /*message*/) {}
-
 int hexValue(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
@@ -135,7 +133,12 @@ ErrorCode mapSqlState(std::string_view state, bool* breaks_connection) {
 class PgConnection final : public Connection {
  public:
   PgConnection(PGconn* conn, std::shared_ptr<const PgShared> shared)
-      : conn_(conn), shared_(std::move(shared)) {}
+      : conn_(conn), shared_(std::move(shared)) {
+    // Notices are dropped (never printed to stderr), except that a FATAL one arriving while
+    // idle, the server's "terminating connection" just before it closes the socket, marks
+    // the session broken so the pool replaces it instead of lending it out.
+    PQsetNoticeReceiver(conn_, &PgConnection::onNotice, this);
+  }
   ~PgConnection() override { PQfinish(conn_); }
 
   using Connection::exec;
@@ -210,6 +213,14 @@ class PgConnection final : public Connection {
     return {};
   }
   bool broken() const noexcept override { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
+
+  static void onNotice(void* arg, const PGresult* notice) {
+    const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity != nullptr &&
+        (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+      static_cast<PgConnection*>(arg)->broken_ = true;
+    }
+  }
 
   bool checkAlive() noexcept override {
     if (broken()) {
@@ -442,32 +453,35 @@ class PgConnection final : public Connection {
     values_.assign(n, nullptr);
     lengths_.assign(n, 0);
     formats_.assign(n, 0);
-    numbers_.resize(std::max(numbers_.size(), n));
+    if (texts_.size() < n) {
+      texts_.resize(n);
+    }
     static constexpr char kEmpty[] = "";
     for (std::size_t i = 0; i < n; ++i) {
       const auto& v = params[i].value();
+      // Numbers and text go in text format, exactly like SQL literals: the server converts
+      // them to whatever type it inferred for the placeholder (libpq needs them
+      // NUL-terminated, hence the copies into per-session buffers).
       if (const auto* x = std::get_if<std::int64_t>(&v)) {
-        auto& buf = numbers_[i];
-        auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size() - 1, *x);
-        *end = '\0';
-        values_[i] = buf.data();
+        std::array<char, 32> buf{};
+        auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), *x);
+        texts_[i].assign(buf.data(), end);
+        values_[i] = texts_[i].c_str();
       } else if (const auto* d = std::get_if<double>(&v)) {
-        auto& buf = numbers_[i];
-        auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size() - 1, *d);
-        *end = '\0';
-        values_[i] = buf.data();
+        std::array<char, 40> buf{};
+        auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), *d);
+        texts_[i].assign(buf.data(), end);
+        values_[i] = texts_[i].c_str();
       } else if (const auto* s = std::get_if<std::string_view>(&v)) {
-        // Binary format: text's wire form is its bytes, so no copy and no terminator needed.
-        values_[i] = s->empty() ? kEmpty : s->data();
-        lengths_[i] = static_cast<int>(s->size());
-        formats_[i] = 1;
+        texts_[i].assign(s->data() != nullptr ? s->data() : kEmpty, s->size());
+        values_[i] = texts_[i].c_str();
       } else if (const auto* b = std::get_if<Blob>(&v)) {
         values_[i] =
             b->bytes.empty()
                 ? kEmpty
                 : reinterpret_cast<const char*>(b->bytes.data());  // NOLINT(*-reinterpret-cast)
         lengths_[i] = static_cast<int>(b->bytes.size());
-        formats_[i] = 1;
+        formats_[i] = 1;  // bytea in binary: no hex/escape encoding, no copy
       }
     }
     if (PQsendQueryPrepared(conn_,
@@ -539,7 +553,7 @@ class PgConnection final : public Connection {
   std::vector<const char*> values_;
   std::vector<int> lengths_;
   std::vector<int> formats_;
-  std::vector<std::array<char, 40>> numbers_;
+  std::vector<std::string> texts_;  // text-format parameter values (NUL-terminated)
 };
 
 // Extracts the password (decoded, and as written in a URL) so messages can be scrubbed.
@@ -646,7 +660,6 @@ Result<std::unique_ptr<Connection>> PgDatabase::connect() {
                 "database unavailable",
                 fmt::format("postgres: cannot connect: {}", detail));
   }
-  PQsetNoticeProcessor(conn, ignoreNotice, nullptr);
   // Non-blocking sends: every wait (including a full socket buffer) goes through poll() with
   // the statement's deadline.
   if (PQsetnonblocking(conn, 1) != 0) {

@@ -11,8 +11,9 @@
 //   pg_terminate_backend) is noticed before it is lent out, without a round trip, and a fresh
 //   one is opened instead.
 // - `?` placeholders are rewritten to `$n` (postgres/placeholders.hpp); statements are
-//   prepared once per session; text and bytea parameters travel in binary format (no escaping,
-//   no copies), numbers as text; results come back as text and are decoded per column type.
+//   prepared once per session; bytea parameters travel in binary format (no escaping), text
+//   and numbers in text format (converted by the server like literals); results come back as
+//   text and are decoded per column type.
 // - The URL is a secret (it may carry a password): it is held in SecretBytes, and every
 //   message libpq produces is scrubbed of the password before it reaches an Error.
 
