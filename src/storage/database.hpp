@@ -126,7 +126,8 @@ class Connection {
 
   // Runs one statement; returns the number of rows it inserted, updated or deleted.
   [[nodiscard]] virtual Result<std::int64_t> exec(std::string_view sql, Params params) = 0;
-  // Runs one statement and streams its rows to `on_row`.
+  // Runs one statement and streams its rows to `on_row` (bounded memory on both backends).
+  // `on_row` must not run statements on this connection: PostgreSQL is still streaming on it.
   [[nodiscard]] virtual Result<void> queryEach(std::string_view sql,
                                                Params params,
                                                const RowCallback& on_row) = 0;

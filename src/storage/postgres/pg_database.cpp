@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -159,28 +160,67 @@ class PgConnection final : public Connection {
     return n;
   }
 
+  // Streams in single-row mode: memory stays bounded whatever the result size, and the
+  // deadline is an idle deadline (it restarts with every row received).
   Result<void> queryEach(std::string_view sql, Params params, const RowCallback& on_row) override {
-    auto res = runPrepared(sql, params);
-    if (!res) {
-      return res.error();
+    auto until = deadline();
+    if (auto sent = sendPrepared(sql, params, until); !sent) {
+      return sent.error();
     }
-    PGresult* r = res->get();
-    const int rows = PQntuples(r);
-    const int cols = PQnfields(r);
-    std::vector<Oid> types(static_cast<std::size_t>(cols));
-    for (int c = 0; c < cols; ++c) {
-      types[static_cast<std::size_t>(c)] = PQftype(r, c);
+    PQsetSingleRowMode(conn_);  // if refused, rows simply arrive in one result
+    if (auto flushed = flushOutput(sql, until); !flushed) {
+      return flushed.error();
     }
+    std::optional<Error> failure;
+    bool stopped = false;
+    bool typed = false;
+    std::vector<Oid> types;
     Row row;
-    row.cells().resize(static_cast<std::size_t>(cols));
-    for (int i = 0; i < rows; ++i) {
-      for (int c = 0; c < cols; ++c) {
-        readCell(
-            r, i, c, types[static_cast<std::size_t>(c)], row.cells()[static_cast<std::size_t>(c)]);
+    for (;;) {
+      if (auto ready = awaitResult(sql, until); !ready) {
+        return ready.error();
       }
-      if (!on_row(row)) {
+      ResultPtr r(PQgetResult(conn_));
+      if (!r) {
         break;
       }
+      const auto status = PQresultStatus(r.get());
+      if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
+        until = deadline();
+        if (stopped || failure) {
+          continue;  // drain the rest of the result; the protocol has no "stop here"
+        }
+        const int cols = PQnfields(r.get());
+        if (!typed) {
+          types.resize(static_cast<std::size_t>(cols));
+          for (int c = 0; c < cols; ++c) {
+            types[static_cast<std::size_t>(c)] = PQftype(r.get(), c);
+          }
+          row.cells().resize(static_cast<std::size_t>(cols));
+          typed = true;
+        }
+        for (int i = 0; i < PQntuples(r.get()) && !stopped; ++i) {
+          for (int c = 0; c < cols; ++c) {
+            readCell(r.get(),
+                     i,
+                     c,
+                     types[static_cast<std::size_t>(c)],
+                     row.cells()[static_cast<std::size_t>(c)]);
+          }
+          stopped = !on_row(row);
+        }
+      } else if (status == PGRES_FATAL_ERROR) {
+        if (!failure) {
+          failure = resultError(r.get(), sql);
+        }
+      } else if (status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY) {
+        broken_ = true;
+        return databaseError(
+            ErrorCode::kInternal, Dialect::kPostgres, "unexpected result status", sql);
+      }
+    }
+    if (failure) {
+      return *failure;
     }
     return {};
   }
@@ -336,13 +376,12 @@ class PgConnection final : public Connection {
     }
   }
 
-  // Sends what was queued, then collects the results of one command; returns the last one
-  // (or the first error).
-  Result<ResultPtr> collect(std::string_view sql, std::chrono::steady_clock::time_point until) {
+  // Sends what libpq has queued (non-blocking mode), waiting for the socket as needed.
+  Result<void> flushOutput(std::string_view sql, std::chrono::steady_clock::time_point until) {
     for (;;) {
       const int flushed = PQflush(conn_);
       if (flushed == 0) {
-        break;
+        return {};
       }
       if (flushed < 0) {
         return connectionError(sql);
@@ -354,16 +393,32 @@ class PgConnection final : public Connection {
         return connectionError(sql);
       }
     }
+  }
+
+  // Waits until PQgetResult() will not block.
+  Result<void> awaitResult(std::string_view sql, std::chrono::steady_clock::time_point until) {
+    while (PQisBusy(conn_) != 0) {
+      if (auto w = waitSocket(POLLIN, until, sql); !w) {
+        return w.error();
+      }
+      if (PQconsumeInput(conn_) == 0) {
+        return connectionError(sql);
+      }
+    }
+    return {};
+  }
+
+  // Sends what was queued, then collects the results of one command; returns the last one
+  // (or the first error).
+  Result<ResultPtr> collect(std::string_view sql, std::chrono::steady_clock::time_point until) {
+    if (auto flushed = flushOutput(sql, until); !flushed) {
+      return flushed.error();
+    }
     ResultPtr last;
     ResultPtr first_error;
     for (;;) {
-      while (PQisBusy(conn_) != 0) {
-        if (auto w = waitSocket(POLLIN, until, sql); !w) {
-          return w.error();
-        }
-        if (PQconsumeInput(conn_) == 0) {
-          return connectionError(sql);
-        }
+      if (auto ready = awaitResult(sql, until); !ready) {
+        return ready.error();
       }
       PGresult* r = PQgetResult(conn_);
       if (r == nullptr) {
@@ -433,10 +488,20 @@ class PgConnection final : public Connection {
   }
 
   Result<ResultPtr> runPrepared(std::string_view sql, Params params) {
+    const auto until = deadline();
+    if (auto sent = sendPrepared(sql, params, until); !sent) {
+      return sent.error();
+    }
+    return collect(sql, until);
+  }
+
+  // Prepares (once per session) and sends one execution of `sql`; results are not read.
+  Result<void> sendPrepared(std::string_view sql,
+                            Params params,
+                            std::chrono::steady_clock::time_point until) {
     if (broken()) {
       return connectionError(sql);
     }
-    const auto until = deadline();
     auto prepared = prepare(sql, until);
     if (!prepared) {
       return prepared.error();
@@ -493,7 +558,7 @@ class PgConnection final : public Connection {
                             0) == 0) {
       return connectionError(sql);
     }
-    return collect(sql, until);
+    return {};
   }
 
   static void readCell(PGresult* r, int row, int col, Oid type, Row::Cell& cell) {
