@@ -18,6 +18,14 @@ function(livery_add_test name)
   target_compile_definitions(${name} PRIVATE
     LIVERY_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     LIVERY_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-                       PROPERTIES LABELS "${arg_KIND};${arg_LABELS}" TIMEOUT ${arg_TIMEOUT})
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES TIMEOUT ${arg_TIMEOUT})
+  # Labels are set by a script ctest runs right after the discovered tests are defined. A label
+  # list passed through gtest_discover_tests(PROPERTIES LABELS "a;b") is re-split on its way
+  # into the generated set_tests_properties(), so every label after the first was lost.
+  set(labels_script "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_script}"
+       "if(DEFINED ${name}_TESTS)\n"
+       "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${arg_KIND};${arg_LABELS}\")\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_script}")
 endfunction()
