@@ -107,10 +107,10 @@ class SqliteConnection final : public Connection {
     }
     if (rc != SQLITE_DONE) {
       auto err = error(sql);
-      sqlite3_reset(*stmt);
+      release(*stmt);
       return err;
     }
-    sqlite3_reset(*stmt);
+    release(*stmt);
     return static_cast<std::int64_t>(sqlite3_changes64(db_));
   }
 
@@ -129,7 +129,7 @@ class SqliteConnection final : public Connection {
       }
       if (rc != SQLITE_ROW) {
         auto err = error(sql);
-        sqlite3_reset(*stmt);
+        release(*stmt);
         return err;
       }
       for (int i = 0; i < columns; ++i) {
@@ -139,7 +139,7 @@ class SqliteConnection final : public Connection {
         break;
       }
     }
-    sqlite3_reset(*stmt);
+    release(*stmt);
     return {};
   }
 
@@ -177,6 +177,13 @@ class SqliteConnection final : public Connection {
       return r.error();
     }
     return {};
+  }
+
+  // Readies a cached statement for its next use and drops the borrowed parameter pointers,
+  // which dangle once the caller's exec()/queryEach() returns.
+  static void release(sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
   }
 
   Error error(std::string_view sql) const {
