@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "storage/migrations.hpp"
+#include "storage/open.hpp"
 #include "support/temp_dir.hpp"
 
 namespace livery::storage {
@@ -113,6 +114,16 @@ TEST_F(SqliteDatabaseTest, ParameterCountMismatchIsAnInternalError) {
   EXPECT_EQ(r.error().code, ErrorCode::kInternal);
   auto several = (*lease)->exec("SELECT 1; SELECT 2");
   ASSERT_FALSE(several);
+}
+
+TEST_F(SqliteDatabaseTest, OpenDatabaseChoosesTheBackendByName) {
+  auto db = openDatabase({.backend = "sqlite", .sqlite_path = dir_.file("open.db")}, clock_);
+  ASSERT_TRUE(db);
+  EXPECT_EQ((*db)->dialect(), Dialect::kSqlite);
+  EXPECT_EQ(pragma(**db, "synchronous"), "2");
+  auto unknown = openDatabase({.backend = "mysql"}, clock_);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kBadRequest);
 }
 
 TEST_F(SqliteDatabaseTest, ParsesSynchronousNames) {
