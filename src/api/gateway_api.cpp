@@ -10,11 +10,13 @@ namespace livery::api {
 
 void addGatewayRoutes(http::Router& router, const pipeline::Pipeline& pipeline) {
   router.add(
-      http::Method::kPost, "/v1/chat/completions",
+      http::Method::kPost,
+      "/v1/chat/completions",
       [&pipeline](http::Exchange& ex) { return pipeline.run(ex, pipeline::Endpoint::kChat); },
       {.name = "/v1/chat/completions", .watch_client_close = true});
   router.add(
-      http::Method::kPost, "/v1/embeddings",
+      http::Method::kPost,
+      "/v1/embeddings",
       [&pipeline](http::Exchange& ex) { return pipeline.run(ex, pipeline::Endpoint::kEmbeddings); },
       {.name = "/v1/embeddings", .watch_client_close = true});
   router.add(http::Method::kGet, "/v1/models", [&pipeline](http::Exchange& ex) {

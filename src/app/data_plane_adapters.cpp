@@ -97,8 +97,7 @@ net::awaitable<Result<std::shared_ptr<const crypto::JwtKeySet>>> TenantJwtAuthen
 }
 
 net::awaitable<Result<std::string>> TenantJwtAuthenticator::verify(
-    const tenancy::TenantState& tenant,
-    std::string_view token) {
+    const tenancy::TenantState& tenant, std::string_view token) {
   if (tenant.jwt_keys.empty()) {
     co_return fail(ErrorCode::kUnauthenticated, "Invalid token.", "tenant has no JWT keys");
   }

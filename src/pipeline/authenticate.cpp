@@ -45,8 +45,8 @@ AuthenticateStage::AuthenticateStage(const crypto::KeyHasher& hasher,
       jwt_(jwt),
       sessions_(sessions),
       clock_(clock),
-      rejected_(metrics.counter("livery_auth_rejected_total",
-                                "Requests refused by authentication")) {}
+      rejected_(
+          metrics.counter("livery_auth_rejected_total", "Requests refused by authentication")) {}
 
 Result<Principal> AuthenticateStage::fromApiKey(std::string_view token) const {
   auto parsed = crypto::api_key::parse(token);  // format and checksum: no lookup for garbage

@@ -105,8 +105,8 @@ DispatchStage::DispatchStage(const providers::ProviderRegistry& providers,
       options_(options),
       log_(log),
       attempts_total_(metrics.counter("livery_upstream_attempts_total", "Upstream attempts")),
-      fallbacks_total_(metrics.counter("livery_fallbacks_total",
-                                       "Attempts that moved to another deployment")),
+      fallbacks_total_(
+          metrics.counter("livery_fallbacks_total", "Attempts that moved to another deployment")),
       aborted_total_(metrics.counter("livery_requests_aborted_total",
                                      "Requests whose client went away before the end")) {}
 
@@ -141,8 +141,8 @@ net::awaitable<Result<void>> DispatchStage::onRequest(RequestContext& ctx) {
 
 net::awaitable<Result<void>> DispatchStage::serveMock(RequestContext& ctx) {
   auto id = "chatcmpl-mock-" + ctx.ex.request_id;
-  auto reply = providers::buildMockResponse(ctx.chat, *ctx.chat.mock_response,
-                                            {id, clock_.unixSeconds()});
+  auto reply =
+      providers::buildMockResponse(ctx.chat, *ctx.chat.mock_response, {id, clock_.unixSeconds()});
   ctx.outcome.usage = reply.usage;
   ctx.outcome.deployment = "mock";
   ctx.outcome.provider = "mock";
@@ -218,8 +218,8 @@ net::awaitable<Result<void>> DispatchStage::runAttempts(RequestContext& ctx) {
       cooldowns_.recordFailure(tenant.tenant.id, d.name, retry_after);
     }
     if (attempt.failure.credential_refused && attempt.credential != nullptr) {
-      events_.credentialRefused(tenant.tenant.id, attempt.credential->id,
-                                attempt.error.upstream_status);
+      events_.credentialRefused(
+          tenant.tenant.id, attempt.credential->id, attempt.error.upstream_status);
       if (!refused_credentials.empty()) {
         refused_credentials += ", ";
       }
@@ -234,14 +234,20 @@ net::awaitable<Result<void>> DispatchStage::runAttempts(RequestContext& ctx) {
       }
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.now());
-    auto next = routing::decideNext(attempt.failure, options_.retry, attempts, more,
-                                    larger_context, left, randomWord());
-    LIVERY_LOG(log_, Info, "upstream_attempt_failed", {"request_id", ctx.ex.request_id},
-               {"tenant_id", tenant.tenant.id}, {"deployment", d.name},
-               {"reason", attempt.failure.reason}, {"attempt", attempts},
-               {"next", next.step == routing::NextStep::kNextDeployment ? "fallback"
-                        : next.step == routing::NextStep::kRetrySame     ? "retry"
-                                                                         : "stop"});
+    auto next = routing::decideNext(
+        attempt.failure, options_.retry, attempts, more, larger_context, left, randomWord());
+    LIVERY_LOG(log_,
+               Info,
+               "upstream_attempt_failed",
+               {"request_id", ctx.ex.request_id},
+               {"tenant_id", tenant.tenant.id},
+               {"deployment", d.name},
+               {"reason", attempt.failure.reason},
+               {"attempt", attempts},
+               {"next",
+                next.step == routing::NextStep::kNextDeployment ? "fallback"
+                : next.step == routing::NextStep::kRetrySame    ? "retry"
+                                                                : "stop"});
     if (next.step == routing::NextStep::kStop) {
       Error e = attempt.error;
       if (!refused_credentials.empty() && e.code == ErrorCode::kUpstreamAuth) {
@@ -281,9 +287,9 @@ net::awaitable<void> DispatchStage::attemptOnce(RequestContext& ctx,
   const storage::Credential* cred = tenant.credential(d.credential_id);
   if (cred == nullptr) {
     attempt.failure = {.fallback_eligible = true, .reason = "missing-credential"};
-    attempt.error = Error{ErrorCode::kUnprocessable,
-                          fmt::format("Deployment `{}` refers to a credential that does not exist.",
-                                      d.name)};
+    attempt.error =
+        Error{ErrorCode::kUnprocessable,
+              fmt::format("Deployment `{}` refers to a credential that does not exist.", d.name)};
     co_return;
   }
   attempt.credential = cred;
@@ -295,11 +301,10 @@ net::awaitable<void> DispatchStage::attemptOnce(RequestContext& ctx,
     co_return;
   }
   providers::Target target{cred->base_url, d.model, cred->options_json};
-  Result<providers::UpstreamRequest> built = ctx.endpoint == Endpoint::kChat
-                                                 ? adapter->buildChatRequest(ctx.chat, target,
-                                                                             ctx.system_prompt)
-                                                 : adapter->buildEmbeddingsRequest(ctx.embeddings,
-                                                                                   target);
+  Result<providers::UpstreamRequest> built =
+      ctx.endpoint == Endpoint::kChat
+          ? adapter->buildChatRequest(ctx.chat, target, ctx.system_prompt)
+          : adapter->buildEmbeddingsRequest(ctx.embeddings, target);
   if (!built) {
     // A request this provider cannot express (kBadRequest) is the client's; a bad deployment
     // (kUnprocessable) may work elsewhere.
@@ -311,8 +316,8 @@ net::awaitable<void> DispatchStage::attemptOnce(RequestContext& ctx,
   auto key = co_await keys_.open(*cred);
   if (!key) {
     attempt.failure = {.fallback_eligible = true, .reason = "credential-unavailable"};
-    attempt.error = Error{ErrorCode::kUnavailable, "The provider credential is unavailable.",
-                          key.error().log_detail};
+    attempt.error = Error{
+        ErrorCode::kUnavailable, "The provider credential is unavailable.", key.error().log_detail};
     co_return;
   }
   upstream::Request req;
@@ -344,8 +349,8 @@ net::awaitable<void> DispatchStage::attemptOnce(RequestContext& ctx,
   if (status < 200 || status >= 300) {
     auto body = co_await res.readAll();
     std::string text = body ? std::move(*body) : std::string();
-    providers::UpstreamReply reply{status, text, res.header("retry-after"),
-                                   res.header("retry-after-ms")};
+    providers::UpstreamReply reply{
+        status, text, res.header("retry-after"), res.header("retry-after-ms")};
     auto failure = adapter->classifyError(reply);
     attempt.failure = fromUpstream(failure);
     attempt.error = failure.error;
@@ -460,7 +465,8 @@ net::awaitable<void> DispatchStage::relayStream(RequestContext& ctx,
         co_return;
       }
       partialUsage();
-      Error interrupted{ErrorCode::kUpstreamUnavailable, "The provider's stream was interrupted.",
+      Error interrupted{ErrorCode::kUpstreamUnavailable,
+                        "The provider's stream was interrupted.",
                         piece.error().log_detail};
       co_await failMidStream(interrupted);
       co_return;

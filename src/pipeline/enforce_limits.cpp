@@ -15,11 +15,12 @@ EnforceLimitsStage::EnforceLimitsStage(limits::Limiter& limiter,
     : limiter_(limiter),
       blocking_(blocking),
       default_completion_reserve_(default_completion_reserve),
-      admitted_(metrics.counter("livery_limits_decisions_total", "Admission decisions",
-                                {{"decision", "admitted"}})),
-      rate_limited_(metrics.counter("livery_limits_decisions_total", "Admission decisions",
-                                    {{"decision", "rate_limited"}})),
-      quota_exceeded_(metrics.counter("livery_limits_decisions_total", "Admission decisions",
+      admitted_(metrics.counter(
+          "livery_limits_decisions_total", "Admission decisions", {{"decision", "admitted"}})),
+      rate_limited_(metrics.counter(
+          "livery_limits_decisions_total", "Admission decisions", {{"decision", "rate_limited"}})),
+      quota_exceeded_(metrics.counter("livery_limits_decisions_total",
+                                      "Admission decisions",
                                       {{"decision", "quota_exceeded"}})),
       degraded_(metrics.counter("livery_limits_degraded_total",
                                 "Decisions made without the shared limit store")) {}

@@ -17,8 +17,8 @@ net::awaitable<Result<void>> InjectPromptStage::onRequest(RequestContext& ctx) {
   }
   const auto& tenant = *ctx.tenant;  // resolve_tenant runs first (pipeline.cpp)
   whitelabel::PromptValues values;
-  values.tenant_name =
-      tenant.branding.display_name.empty() ? tenant.tenant.display_name : tenant.branding.display_name;
+  values.tenant_name = tenant.branding.display_name.empty() ? tenant.tenant.display_name
+                                                            : tenant.branding.display_name;
   values.user = ctx.end_user;
   values.model = ctx.model;
   values.now = clock_.wallNow();
@@ -26,8 +26,8 @@ net::awaitable<Result<void>> InjectPromptStage::onRequest(RequestContext& ctx) {
   std::string tenant_prompt;
   if (tenant.active_prompt) {
     const auto& pv = *tenant.active_prompt;
-    auto compiled = cache_.getOrCompile(tenant.tenant.id, pv.id,
-                                        [&]() -> Result<std::string> { return pv.content; });
+    auto compiled = cache_.getOrCompile(
+        tenant.tenant.id, pv.id, [&]() -> Result<std::string> { return pv.content; });
     if (!compiled) {
       co_return compiled.error();
     }
@@ -38,8 +38,8 @@ net::awaitable<Result<void>> InjectPromptStage::onRequest(RequestContext& ctx) {
   if (!operator_policy_.empty()) {
     // The operator policy is compiled under a reserved owner; it is the same for every tenant
     // and carries no tenant data until rendered with this request's values.
-    auto compiled = cache_.getOrCompile("~operator", "policy",
-                                        [&]() -> Result<std::string> { return operator_policy_; });
+    auto compiled = cache_.getOrCompile(
+        "~operator", "policy", [&]() -> Result<std::string> { return operator_policy_; });
     if (!compiled) {
       co_return compiled.error();
     }

@@ -20,7 +20,9 @@ namespace livery::pipeline {
 // a rollback takes effect on the next request and nothing is shared across tenants.
 class InjectPromptStage final : public Stage {
  public:
-  InjectPromptStage(std::string operator_policy, whitelabel::PromptCache& cache, const Clock& clock);
+  InjectPromptStage(std::string operator_policy,
+                    whitelabel::PromptCache& cache,
+                    const Clock& clock);
   std::string_view name() const override { return "inject_prompt"; }
   net::awaitable<Result<void>> onRequest(RequestContext& ctx) override;
 

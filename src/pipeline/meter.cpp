@@ -61,8 +61,8 @@ storage::UsageRecord MeterStage::recordOf(const RequestContext& ctx) const {
   // Priced by the deployment's upstream model when known (what the tenant's key was billed
   // for), else by the requested name.
   metering::TokenUsage tu{o.usage.prompt_tokens, o.usage.completion_tokens, o.usage.cached_tokens};
-  std::string_view priced = o.upstream_model.empty() ? std::string_view(ctx.model)
-                                                     : std::string_view(o.upstream_model);
+  std::string_view priced =
+      o.upstream_model.empty() ? std::string_view(ctx.model) : std::string_view(o.upstream_model);
   r.cost_micro_usd = prices_.costMicroUsd(priced, tu).value_or(0);
   return r;
 }
@@ -99,11 +99,11 @@ void MeterStage::onComplete(RequestContext& ctx) noexcept {
       }
     }
     if (o.upstream_called || o.mock) {
-      auto alert = spikes_.record(ctx.tenant->tenant.id, 1,
-                                  o.usage.prompt_tokens + o.usage.completion_tokens);
+      auto alert = spikes_.record(
+          ctx.tenant->tenant.id, 1, o.usage.prompt_tokens + o.usage.completion_tokens);
       if (alert) {
-        events_.usageSpike(alert->tenant_id, alert->metric, alert->window_requests,
-                           alert->window_tokens);
+        events_.usageSpike(
+            alert->tenant_id, alert->metric, alert->window_requests, alert->window_tokens);
       }
     }
     if (ctx.principal && !ctx.principal->api_key_id.empty()) {

@@ -25,7 +25,7 @@ struct Principal {
   std::string tenant_id;
   std::string api_key_id;  // kApiKey
   std::optional<tenancy::KeyEntry> key;
-  std::string end_user;  // bound to the key, the JWT `sub`, or the session's user
+  std::string end_user;         // bound to the key, the JWT `sub`, or the session's user
   bool end_user_bound = false;  // true: the request's own `user` field is ignored
 };
 

@@ -16,9 +16,9 @@ net::awaitable<Result<void>> RouteStage::onRequest(RequestContext& ctx) {
   }
   ctx.route = tenant.route(ctx.model);
   if (ctx.route == nullptr || ctx.route->deployments.empty()) {
-    co_return Error{ErrorCode::kNotFound,
-                    fmt::format("The model `{}` does not exist or you do not have access to it.",
-                                ctx.model)}
+    co_return Error{
+        ErrorCode::kNotFound,
+        fmt::format("The model `{}` does not exist or you do not have access to it.", ctx.model)}
         .withCode("model_not_found")
         .withParam("model");
   }
