@@ -106,4 +106,14 @@ Result<void> BrandingStore::remove(std::string_view tenant_id) {
   });
 }
 
+Result<std::vector<Branding>> BrandingStore::listAll(const Page& page) {
+  return db_.withConnection([&](Connection& conn) {
+    return sql::collect(conn,
+                        "SELECT " + std::string(kColumns) +
+                            " FROM branding WHERE tenant_id > ? ORDER BY tenant_id LIMIT ?",
+                        {page.after, clampLimit(page.limit)},
+                        fromRow);
+  });
+}
+
 }  // namespace livery::storage

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "storage/database.hpp"
 #include "storage/model.hpp"
+#include "storage/store_common.hpp"
 
 namespace livery::storage {
 
@@ -21,6 +22,8 @@ class BrandingStore {
   [[nodiscard]] Result<Branding> upsert(Branding branding);
   // kNotFound when the tenant has none yet (the caller falls back to defaults).
   [[nodiscard]] Result<Branding> get(std::string_view tenant_id);
+  // Every tenant's branding in tenant-id order, a page at a time (start-up index loading).
+  [[nodiscard]] Result<std::vector<Branding>> listAll(const Page& page);
   [[nodiscard]] Result<void> remove(std::string_view tenant_id);
 
  private:

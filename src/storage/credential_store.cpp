@@ -261,4 +261,13 @@ Result<std::int64_t> CredentialStore::casUpdateEnvelope(std::string_view id,
   });
 }
 
+Result<std::vector<Credential>> CredentialStore::listAll(const Page& page) {
+  return db_.withConnection([&](Connection& conn) {
+    return sql::collect(conn,
+                        selectWhere("id > ? ORDER BY id LIMIT ?"),
+                        {page.after, clampLimit(page.limit)},
+                        fromRow);
+  });
+}
+
 }  // namespace livery::storage

@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "storage/database.hpp"
 #include "storage/model.hpp"
+#include "storage/store_common.hpp"
 
 namespace livery::storage {
 
@@ -27,6 +28,8 @@ class CredentialStore {
   [[nodiscard]] Result<Credential> get(std::string_view tenant_id, std::string_view id);
   // The tenant's credentials ordered by id (at most kMaxPageSize).
   [[nodiscard]] Result<std::vector<Credential>> list(std::string_view tenant_id);
+  // Every tenant's credentials in id order, a page at a time (start-up index loading).
+  [[nodiscard]] Result<std::vector<Credential>> listAll(const Page& page);
   // Compare-and-set: replaces provider, label, fingerprint, base_url, options_json and the
   // whole envelope when the stored revision is `expected_revision` (else kConflict), and
   // resets health to unknown. Returns the credential with its new revision.

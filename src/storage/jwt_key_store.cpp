@@ -102,4 +102,13 @@ Result<void> JwtKeyStore::remove(std::string_view tenant_id, std::string_view id
   });
 }
 
+Result<std::vector<JwtKey>> JwtKeyStore::listAll(const Page& page) {
+  return db_.withConnection([&](Connection& conn) {
+    return sql::collect(conn,
+                        selectWhere("id > ? ORDER BY id LIMIT ?"),
+                        {page.after, clampLimit(page.limit)},
+                        fromRow);
+  });
+}
+
 }  // namespace livery::storage

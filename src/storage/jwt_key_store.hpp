@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "storage/database.hpp"
 #include "storage/model.hpp"
+#include "storage/store_common.hpp"
 
 namespace livery::storage {
 
@@ -26,6 +27,8 @@ class JwtKeyStore {
   [[nodiscard]] Result<JwtKey> findByKid(std::string_view tenant_id, std::string_view kid);
   // Ordered by kid (at most kMaxPageSize).
   [[nodiscard]] Result<std::vector<JwtKey>> list(std::string_view tenant_id);
+  // Every tenant's JWT keys in id order, a page at a time (start-up index loading).
+  [[nodiscard]] Result<std::vector<JwtKey>> listAll(const Page& page);
   [[nodiscard]] Result<void> remove(std::string_view tenant_id, std::string_view id);
 
  private:

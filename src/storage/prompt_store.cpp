@@ -224,4 +224,15 @@ Result<PromptVersion> PromptStore::rollback(std::string_view tenant_id) {
   });
 }
 
+Result<std::vector<PromptVersion>> PromptStore::listActiveAll(const Page& page) {
+  return db_.withConnection([&](Connection& conn) {
+    return sql::collect(conn,
+                        selectWhere("tenant_id > ? AND id IN (SELECT active_prompt_id FROM "
+                                    "tenants WHERE active_prompt_id <> '') "
+                                    "ORDER BY tenant_id LIMIT ?"),
+                        {page.after, clampLimit(page.limit)},
+                        fromRow);
+  });
+}
+
 }  // namespace livery::storage

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "storage/database.hpp"
 #include "storage/model.hpp"
+#include "storage/store_common.hpp"
 
 namespace livery::storage {
 
@@ -35,6 +36,9 @@ class PromptStore {
                                                         std::size_t limit = 100);
   // The active version; kNotFound if none.
   [[nodiscard]] Result<PromptVersion> active(std::string_view tenant_id);
+  // The active version of every tenant that has one, in tenant-id order, a page at a time
+  // (start-up index loading; Page::after is a tenant id).
+  [[nodiscard]] Result<std::vector<PromptVersion>> listActiveAll(const Page& page);
   // Stores the latest evaluation result of a version.
   [[nodiscard]] Result<void> recordEval(std::string_view tenant_id,
                                         std::string_view id,

@@ -452,3 +452,67 @@ TEST_P(StorageContractTest, JwtKeysAreMatchedByKidOnlyWithinTheirTenant) {
 
 }  // namespace
 }  // namespace livery::storage::contract
+
+namespace livery::storage::contract {
+
+// ---- bulk loaders (start-up index loading) ---------------------------------------------------
+
+TEST_P(StorageContractTest, BulkLoadersPageThroughEveryTenantsRowsExactlyOnce) {
+  auto a = tenant("bulk-a");
+  auto b = tenant("bulk-b");
+  std::set<std::string> creds;
+  for (int i = 0; i < 5; ++i) {
+    creds.insert(credential(a, "a" + std::to_string(i)).id);
+    creds.insert(credential(b, "b" + std::to_string(i)).id);
+  }
+  std::set<std::string> seen;
+  Page page{.limit = 3};
+  for (;;) {
+    auto batch = must(stores().credentials.listAll(page));
+    if (batch.empty()) {
+      break;
+    }
+    for (const auto& c : batch) {
+      EXPECT_TRUE(seen.insert(c.id).second) << "seen twice: " << c.id;
+      EXPECT_FALSE(c.envelope.ciphertext.empty());
+    }
+    page.after = batch.back().id;
+  }
+  EXPECT_EQ(seen, creds);
+
+  Branding br;
+  br.tenant_id = a.id;
+  br.display_name = "A";
+  must(stores().branding.upsert(br));
+  br.tenant_id = b.id;
+  br.display_name = "B";
+  must(stores().branding.upsert(br));
+  auto all_branding = must(stores().branding.listAll({.limit = 10}));
+  ASSERT_EQ(all_branding.size(), 2u);
+  EXPECT_LT(all_branding[0].tenant_id, all_branding[1].tenant_id);
+
+  PromptVersion draft;
+  draft.tenant_id = b.id;
+  draft.content = "be kind";
+  draft.author = "test";
+  auto v1 = must(stores().prompts.create(draft));
+  EXPECT_TRUE(
+      must(stores().prompts.listActiveAll({.limit = 10})).empty());  // drafts are not active
+  must(stores().prompts.activate(b.id, v1.id, EvalGate::kSkip));
+  auto active = must(stores().prompts.listActiveAll({.limit = 10}));
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].tenant_id, b.id);
+  EXPECT_EQ(active[0].content, "be kind");
+
+  JwtKey k;
+  k.tenant_id = a.id;
+  k.kid = "k1";
+  k.algorithm = "RS256";
+  k.public_pem = "pem";
+  must(stores().jwt_keys.insert(k));
+  auto keys = must(stores().jwt_keys.listAll({.limit = 10}));
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].tenant_id, a.id);
+}
+
+}  // namespace livery::storage::contract
