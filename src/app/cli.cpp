@@ -46,11 +46,20 @@ void printStartBanner(Gateway& gateway, const config::Config& cfg) {
   if (host == "0.0.0.0" || host == "::" || host == "[::]") {
     host = "127.0.0.1";
   }
+  auto base = "http://" + host + ":" + std::to_string(gateway.port());
   std::cout << "Livery is running.\n"
-            << "  Health:   http://" << host << ":" << gateway.port() << "/healthz\n"
-            << "  API:      http://" << host << ":" << gateway.port() << "/v1\n"
-            << "  Data dir: " << cfg.data_dir << "\n"
-            << std::flush;
+            << "  Operator console: " << base << "/operator\n"
+            << "  OpenAI-compatible API: " << base << "/v1  (tenants: http://<slug>."
+            << cfg.http.base_domain << ":" << gateway.port() << "/v1)\n"
+            << "  Health: " << base << "/healthz   Metrics: " << base << "/metrics\n"
+            << "  Data directory: " << cfg.data_dir << "\n";
+  if (auto token = gateway.bootstrapToken()) {
+    std::cout << "\n  First start: operator bootstrap token (shown once, store it now):\n"
+              << "    " << *token << "\n"
+              << "  Sign in to the operator console with it, or use it as\n"
+              << "    Authorization: Bearer <token>   on /admin/v1\n";
+  }
+  std::cout << std::flush;
 }
 
 }  // namespace livery::app

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "config/config.hpp"
 
@@ -12,6 +14,17 @@ namespace livery {
 class Clock;
 class LogSink;
 }  // namespace livery
+
+namespace livery::control {
+class ControlPlane;
+class IndexSync;
+}  // namespace livery::control
+namespace livery::storage {
+struct Stores;
+}
+namespace livery::metering {
+class Ledger;
+}
 
 namespace livery::app {
 
@@ -37,6 +50,8 @@ class Gateway {
   // Opens storage, binds the listener and starts the I/O threads. Throws on failure.
   void start();
   std::uint16_t port() const noexcept;
+  // The operator token created on the very first start (no token existed), to be shown once.
+  std::optional<std::string> bootstrapToken() const;
   // Installs SIGTERM/SIGINT handlers that call requestStop().
   void handleSignals();
   // Begins a graceful shutdown; wait() then drains and returns.
@@ -48,11 +63,19 @@ class Gateway {
   struct Parts;  // everything the gateway owns (defined in gateway.cpp)
   Parts& parts() noexcept { return *parts_; }
 
+  // For the CLI-less set-up of integration tests and for in-process tools (prompt evaluation).
+  control::ControlPlane& control();
+  control::IndexSync& sync();
+  storage::Stores& stores();
+  metering::Ledger& ledger();
+  const config::Config& config() const;
+
  private:
   std::unique_ptr<Parts> parts_;
   std::mutex mu_;  // guards stop_requested_ for the condition variable
   std::condition_variable cv_;
   bool stop_requested_ = false;
+  std::optional<std::string> bootstrap_token_;
   bool started_ = false;
   bool finished_ = false;
 };

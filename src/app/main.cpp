@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "app/cli.hpp"
+#include "app/core_services.hpp"
 #include "app/gateway.hpp"
 #include "config/config.hpp"
 
@@ -100,6 +101,9 @@ int main(int argc, char** argv) {
   } catch (const livery::config::ConfigError& e) {
     std::cerr << "livery: configuration error: " << e.describe() << "\n";
     return 2;
+  } catch (const livery::app::StartupError& e) {
+    std::cerr << "livery: cannot start: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "livery: " << e.what() << "\n";
     return 1;

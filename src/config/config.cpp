@@ -282,8 +282,15 @@ const std::vector<Entry>& schema() {
     s.push_back(LIVERY_CFG("storage.backend", storage.backend));
     s.push_back(LIVERY_CFG("storage.postgres_url", storage.postgres_url));
     s.back().secret = true;
+    s.push_back(LIVERY_CFG("storage.postgres_schema", storage.postgres_schema));
     s.push_back(LIVERY_CFG("storage.pool_size", storage.pool_size));
     s.push_back(LIVERY_CFG("storage.busy_timeout", storage.busy_timeout));
+    s.push_back(LIVERY_CFG("storage.sqlite_synchronous", storage.sqlite_synchronous));
+    s.push_back(LIVERY_CFG("storage.statement_timeout", storage.statement_timeout));
+    s.push_back(LIVERY_CFG("storage.connect_timeout", storage.connect_timeout));
+    s.push_back(LIVERY_CFG("storage.acquire_timeout", storage.acquire_timeout));
+    s.push_back(LIVERY_CFG("sync.poll_interval", sync.poll_interval));
+    s.push_back(LIVERY_CFG("sync.full_resync", sync.full_resync));
     s.push_back(LIVERY_CFG("log.level", log.level));
     s.push_back(LIVERY_CFG("log.file", log.file));
     s.push_back(LIVERY_CFG("kms.backend", kms.backend));
@@ -293,12 +300,21 @@ const std::vector<Entry>& schema() {
     s.push_back(LIVERY_CFG("kms.pkcs11_pin_file", kms.pkcs11_pin_file));
     s.push_back(LIVERY_CFG("kms.pkcs11_pin", kms.pkcs11_pin));
     s.back().secret = true;
+    s.push_back(LIVERY_CFG("kms.pkcs11_key_label", kms.pkcs11_key_label));
+    s.push_back(LIVERY_CFG("kms.pkcs11_max_sessions", kms.pkcs11_max_sessions));
     s.push_back(LIVERY_CFG("kms.dek_cache.max_age", kms.dek_cache.max_age));
     s.push_back(LIVERY_CFG("kms.dek_cache.max_uses", kms.dek_cache.max_uses));
     s.push_back(LIVERY_CFG("kms.dek_cache.max_entries", kms.dek_cache.max_entries));
     s.push_back(LIVERY_CFG("security.pepper_file", security.pepper_file));
     s.push_back(LIVERY_CFG("security.allow_core_dumps", security.allow_core_dumps));
     s.push_back(LIVERY_CFG("security.mock_response_default", security.mock_response_default));
+    s.push_back(LIVERY_CFG("security.jwt_leeway", security.jwt_leeway));
+    s.push_back(LIVERY_CFG("security.jwt_max_token_bytes", security.jwt_max_token_bytes, "size"));
+    s.push_back(LIVERY_CFG("security.session_ttl", security.session_ttl));
+    s.push_back(LIVERY_CFG("security.cookie_secure", security.cookie_secure));
+    s.push_back(LIVERY_CFG("whitelabel.logo_max_bytes", whitelabel.logo_max_bytes, "size"));
+    s.push_back(LIVERY_CFG("whitelabel.favicon_max_bytes", whitelabel.favicon_max_bytes, "size"));
+    s.push_back(LIVERY_CFG("whitelabel.max_image_dimension", whitelabel.max_image_dimension));
     s.push_back(LIVERY_CFG("upstream.connect_timeout", upstream.connect_timeout));
     s.push_back(LIVERY_CFG("upstream.first_byte_timeout", upstream.first_byte_timeout));
     s.push_back(LIVERY_CFG("upstream.idle_timeout", upstream.idle_timeout));
@@ -320,6 +336,8 @@ const std::vector<Entry>& schema() {
     s.push_back(LIVERY_CFG("limits.burst_seconds", limits.burst_seconds));
     s.push_back(LIVERY_CFG("limits.quota_failure_mode", limits.quota_failure_mode));
     s.push_back(LIVERY_CFG("limits.default_completion_reserve", limits.default_completion_reserve));
+    s.push_back(LIVERY_CFG("limits.fallback_share", limits.fallback_share));
+    s.push_back(LIVERY_CFG("limits.reservation_ttl", limits.reservation_ttl));
     s.push_back(LIVERY_CFG("redis.url", redis.url));
     s.back().secret = true;
     s.push_back(LIVERY_CFG("redis.pool_size", redis.pool_size));
@@ -336,6 +354,7 @@ const std::vector<Entry>& schema() {
     s.push_back(LIVERY_CFG("alerts.operator_webhook_secret", alerts.operator_webhook_secret));
     s.back().secret = true;
     s.push_back(LIVERY_CFG("prompts.operator_policy", prompts.operator_policy));
+    s.push_back(LIVERY_CFG("prompts.cache_entries", prompts.cache_entries));
     return s;
   }();
   return kSchema;
@@ -430,6 +449,15 @@ void validate(const Config& c) {
   }
   if (c.limits.quota_failure_mode != "closed" && c.limits.quota_failure_mode != "open") {
     bad(src, "limits.quota_failure_mode", "must be closed or open");
+  }
+  if (c.storage.sqlite_synchronous != "full" && c.storage.sqlite_synchronous != "normal") {
+    bad(src, "storage.sqlite_synchronous", "must be full or normal");
+  }
+  if (c.security.jwt_leeway > std::chrono::seconds(60)) {
+    bad(src, "security.jwt_leeway", "must be at most 60s");
+  }
+  if (c.limits.fallback_share <= 0 || c.limits.fallback_share > 1) {
+    bad(src, "limits.fallback_share", "must be in (0, 1]");
   }
   if (c.http.max_header_bytes < 1024) {
     bad(src, "http.max_header_bytes", "must be at least 1KiB");

@@ -34,8 +34,18 @@ struct HttpConfig {
 struct StorageConfig {
   std::string backend = "sqlite";  // sqlite | postgres
   std::string postgres_url;        // for postgres (a secret: never logged)
+  std::string postgres_schema;     // optional schema (search_path)
   int pool_size = 4;               // blocking-call threads / connections
   Duration busy_timeout = std::chrono::seconds(5);
+  std::string sqlite_synchronous = "full";  // full | normal (see storage/sqlite)
+  Duration statement_timeout = std::chrono::seconds(30);
+  Duration connect_timeout = std::chrono::seconds(5);
+  Duration acquire_timeout = std::chrono::seconds(5);
+};
+
+struct SyncConfig {
+  Duration poll_interval = std::chrono::milliseconds(250);  // change feed → in-memory indexes
+  Duration full_resync = std::chrono::minutes(10);          // safety net (0: never)
 };
 
 struct LogConfig {
@@ -56,6 +66,8 @@ struct KmsConfig {
   std::string pkcs11_token_label;
   std::string pkcs11_pin_file;  // pkcs11: file holding the user PIN (or LIVERY_KMS_PKCS11_PIN)
   std::string pkcs11_pin;       // secret: only from the environment or pin file
+  std::string pkcs11_key_label = "livery-kek";  // key objects "<label>-v<N>"
+  int pkcs11_max_sessions = 8;
   DekCacheConfig dek_cache;
 };
 
@@ -63,6 +75,16 @@ struct SecurityConfig {
   std::string pepper_file;  // default <data_dir>/pepper (HMAC key for API-key hashes)
   bool allow_core_dumps = false;
   bool mock_response_default = true;  // tenants may use `mock_response` unless they turn it off
+  Duration jwt_leeway = std::chrono::seconds(30);  // clock skew allowance (capped at 60 s)
+  std::size_t jwt_max_token_bytes = 8192;
+  Duration session_ttl = std::chrono::hours(12);  // console and workspace sessions
+  bool cookie_secure = false;  // mark cookies Secure (set when TLS is terminated in front)
+};
+
+struct WhitelabelConfig {
+  std::size_t logo_max_bytes = 512 * 1024;
+  std::size_t favicon_max_bytes = 64 * 1024;
+  int max_image_dimension = 4096;
 };
 
 struct UpstreamConfig {
@@ -94,6 +116,8 @@ struct LimitsConfig {
   double burst_seconds = 1.0;                       // GCRA burst tolerance, in seconds of the rate
   std::string quota_failure_mode = "closed";        // when the shared store is down: closed | open
   std::uint32_t default_completion_reserve = 1024;  // reserved when max_tokens is absent
+  double fallback_share = 1.0;  // share of each rate limit a node allows alone when Redis is down
+  Duration reservation_ttl = std::chrono::minutes(15);  // Redis: reservations of dead nodes expire
 };
 
 struct RedisConfig {
@@ -126,6 +150,7 @@ struct AlertsConfig {
 
 struct PromptsConfig {
   std::string operator_policy;  // optional policy prompt layered before every tenant prompt
+  std::size_t cache_entries = 10'000;
 };
 
 struct Config {
@@ -134,6 +159,7 @@ struct Config {
   int threads = 0;  // 0: one I/O thread per core
   HttpConfig http;
   StorageConfig storage;
+  SyncConfig sync;
   LogConfig log;
   KmsConfig kms;
   SecurityConfig security;
@@ -144,6 +170,7 @@ struct Config {
   MeteringConfig metering;
   AlertsConfig alerts;
   PromptsConfig prompts;
+  WhitelabelConfig whitelabel;
 
   // Derived after load.
   std::string resolvedKeyFile() const;

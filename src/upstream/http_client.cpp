@@ -405,6 +405,7 @@ class HttpClient::Core : public std::enable_shared_from_this<Core> {
   }
 
   const config::UpstreamConfig& cfg() const noexcept { return cfg_; }
+  const net::any_io_executor& executor() const noexcept { return ex_; }
   ClientStats& stats() noexcept { return stats_; }
 
  private:
@@ -978,6 +979,14 @@ std::size_t HttpClient::idleConnections() const noexcept {
 
 void HttpClient::closeIdle() noexcept {
   core_->closeIdle();
+}
+
+void HttpClient::shutdown() noexcept {
+  core_->shutdown();
+}
+
+const net::any_io_executor& HttpClient::executor() const noexcept {
+  return core_->executor();
 }
 
 }  // namespace livery::upstream

@@ -76,6 +76,10 @@ class HttpClient final : public Client {
   std::size_t idleConnections() const noexcept;
   // Closes every idle pooled connection.
   void closeIdle() noexcept;
+  // Closes idle connections and stops the pool's sweep timer, so the io_context can run out of
+  // work at shutdown. Call on the client's executor; later sends still work (no pooling).
+  void shutdown() noexcept;
+  const net::any_io_executor& executor() const noexcept;
 
   class Core;
 
