@@ -1,5 +1,4 @@
 #include "api/control_api.hpp"
-
 #include "http/router.hpp"
 
 namespace livery::api {

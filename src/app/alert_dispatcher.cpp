@@ -37,9 +37,13 @@ std::string hex(const unsigned char* data, std::size_t n) {
 std::string webhookSignature(std::string_view secret, std::string_view body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+  HMAC(EVP_sha256(),
+       secret.data(),
+       static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()),  // NOLINT: byte view
-       body.size(), mac, &len);
+       body.size(),
+       mac,
+       &len);
   return "sha256=" + hex(mac, len);
 }
 
@@ -75,12 +79,19 @@ void AlertDispatcher::raise(storage::Alert alert) {
   // Called from the control-events thread (never an I/O thread): storing here is fine.
   auto stored = stores_.alerts.insert(alert);
   if (!stored) {
-    LIVERY_LOG(log_, Error, "alert_store_failed", {"kind", alert.kind},
+    LIVERY_LOG(log_,
+               Error,
+               "alert_store_failed",
+               {"kind", alert.kind},
                {"error", stored.error().log_detail});
   } else {
     alert = std::move(*stored);
   }
-  LIVERY_LOG(log_, Warn, "alert", {"tenant_id", alert.tenant_id}, {"kind", alert.kind},
+  LIVERY_LOG(log_,
+             Warn,
+             "alert",
+             {"tenant_id", alert.tenant_id},
+             {"kind", alert.kind},
              {"alert_id", alert.id});
   boost::json::object o;
   o["type"] = "alert";
@@ -96,8 +107,8 @@ void AlertDispatcher::raise(storage::Alert alert) {
   }
   if (auto t = tenants_.byId(alert.tenant_id); t && !t->tenant.webhook_url.empty()) {
     auto secret = tenantWebhookSecret(hasher_, t->tenant.id, t->tenant.webhook_url);
-    net::co_spawn(io_, deliver(t->tenant.webhook_url, std::move(secret), std::move(body)),
-                  net::detached);
+    net::co_spawn(
+        io_, deliver(t->tenant.webhook_url, std::move(secret), std::move(body)), net::detached);
   }
 }
 
@@ -131,7 +142,10 @@ net::awaitable<void> AlertDispatcher::deliver(std::string url,
           co_return;
         }
       }
-      LIVERY_LOG(log_, Warn, "webhook_attempt_failed", {"attempt", attempt},
+      LIVERY_LOG(log_,
+                 Warn,
+                 "webhook_attempt_failed",
+                 {"attempt", attempt},
                  {"delivery", delivery},
                  {"error", res ? std::string("status") : res.error().client_message});
       net::steady_timer t(io_, delay);

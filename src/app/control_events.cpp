@@ -34,7 +34,9 @@ ControlEvents::ControlEvents(storage::Stores& stores,
       clock_(clock),
       log_(log) {}
 
-ControlEvents::~ControlEvents() { stop(); }
+ControlEvents::~ControlEvents() {
+  stop();
+}
 
 void ControlEvents::credentialRefused(const std::string& tenant_id,
                                       const std::string& credential_id,
@@ -146,19 +148,22 @@ void ControlEvents::apply() {
   for (const auto& [k, at] : creds) {
     (void)stores_.credentials.touchLastUsed(k.first, k.second, at);
     if (refused.find(k) == refused.end()) {
-      (void)stores_.credentials.updateHealth(k.first, k.second, storage::CredentialHealth::kOk,
-                                             "");
+      (void)stores_.credentials.updateHealth(k.first, k.second, storage::CredentialHealth::kOk, "");
     }
   }
   for (const auto& [k, status] : refused) {
     auto detail = fmt::format("the provider answered {} (the key was refused)", status);
-    if (auto r = stores_.credentials.updateHealth(k.first, k.second,
-                                                  storage::CredentialHealth::kRefused, detail);
+    if (auto r = stores_.credentials.updateHealth(
+            k.first, k.second, storage::CredentialHealth::kRefused, detail);
         !r) {
       LIVERY_LOG(log_, Warn, "credential_health_failed", {"error", r.error().log_detail});
     }
-    LIVERY_LOG(log_, Warn, "credential_refused", {"tenant_id", k.first},
-               {"credential_id", k.second}, {"status", status});
+    LIVERY_LOG(log_,
+               Warn,
+               "credential_refused",
+               {"tenant_id", k.first},
+               {"credential_id", k.second},
+               {"status", status});
     storage::Alert a;
     a.tenant_id = k.first;
     a.kind = "credential_refused";
@@ -171,25 +176,36 @@ void ControlEvents::apply() {
     storage::Alert a;
     a.tenant_id = s.tenant_id;
     a.kind = "usage_spike";
-    a.message = fmt::format("Usage is at least {}x the usual rate ({} requests, {} tokens in the "
-                            "last window).",
-                            spike_factor_, s.requests, s.tokens);
+    a.message = fmt::format(
+        "Usage is at least {}x the usual rate ({} requests, {} tokens in the "
+        "last window).",
+        spike_factor_,
+        s.requests,
+        s.tokens);
     boost::json::object d{{"metric", s.metric},
                           {"window_requests", s.requests},
                           {"window_tokens", s.tokens},
                           {"factor", spike_factor_},
                           {"auto_suspend", auto_suspend_}};
     a.details_json = boost::json::serialize(d);
-    LIVERY_LOG(log_, Warn, "usage_spike", {"tenant_id", s.tenant_id}, {"metric", s.metric},
-               {"window_requests", s.requests}, {"window_tokens", s.tokens});
+    LIVERY_LOG(log_,
+               Warn,
+               "usage_spike",
+               {"tenant_id", s.tenant_id},
+               {"metric", s.metric},
+               {"window_requests", s.requests},
+               {"window_tokens", s.tokens});
     alerts_.raise(std::move(a));
     if (auto_suspend_) {
-      auto r = control_.suspendTenant(control::Actor::system(), s.tenant_id,
-                                      "automatic: usage spike");
+      auto r =
+          control_.suspendTenant(control::Actor::system(), s.tenant_id, "automatic: usage spike");
       if (r) {
         (void)sync_.refreshTenant(s.tenant_id);
       } else {
-        LIVERY_LOG(log_, Error, "auto_suspend_failed", {"tenant_id", s.tenant_id},
+        LIVERY_LOG(log_,
+                   Error,
+                   "auto_suspend_failed",
+                   {"tenant_id", s.tenant_id},
                    {"error", r.error().client_message});
       }
     }

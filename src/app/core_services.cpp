@@ -52,15 +52,15 @@ std::unique_ptr<CoreServices> CoreServices::open(const config::Config& cfg,
   if (ec) {
     throw StartupError("cannot create data directory " + cfg.data_dir + ": " + ec.message());
   }
-  std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
+  std::filesystem::permissions(
+      cfg.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
 
   storage::DatabaseOptions db_opts;
   db_opts.backend = cfg.storage.backend;
   db_opts.sqlite_path = cfg.sqlitePath();
-  db_opts.sqlite_synchronous =
-      cfg.storage.sqlite_synchronous == "normal" ? storage::SqliteSync::kNormal
-                                                 : storage::SqliteSync::kFull;
+  db_opts.sqlite_synchronous = cfg.storage.sqlite_synchronous == "normal"
+                                   ? storage::SqliteSync::kNormal
+                                   : storage::SqliteSync::kFull;
   db_opts.busy_timeout = cfg.storage.busy_timeout;
   db_opts.postgres_url = SecretBytes::copyOf(std::string_view(cfg.storage.postgres_url));
   db_opts.postgres_schema = cfg.storage.postgres_schema;
@@ -113,8 +113,8 @@ std::unique_ptr<CoreServices> CoreServices::open(const config::Config& cfg,
   core->dek_cache = std::make_unique<crypto::DekCache>(limits, clock);
   core->vault = std::make_unique<crypto::Vault>(*core->kms, *core->dek_cache, core->random);
 
-  auto pepper = crypto::loadOrCreatePepper(cfg.resolvedPepperFile(), create_missing,
-                                           core->random, log);
+  auto pepper =
+      crypto::loadOrCreatePepper(cfg.resolvedPepperFile(), create_missing, core->random, log);
   if (!pepper) {
     startupFailure("cannot load the pepper", pepper.error());
   }
@@ -128,8 +128,8 @@ std::unique_ptr<CoreServices> CoreServices::open(const config::Config& cfg,
     startupFailure("cannot initialise password hashing", passwords.error());
   }
   core->passwords.emplace(std::move(*passwords));
-  core->control = std::make_unique<control::ControlPlane>(*core->stores, *core->vault,
-                                                          *core->hasher, core->random, clock, log);
+  core->control = std::make_unique<control::ControlPlane>(
+      *core->stores, *core->vault, *core->hasher, core->random, clock, log);
   return core;
 }
 
