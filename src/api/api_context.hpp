@@ -42,6 +42,9 @@ class Ledger;
 namespace livery::limits {
 class Limiter;
 }
+namespace livery::pipeline {
+class JwtAuthenticator;
+}
 namespace livery::whitelabel {
 class HostResolver;
 class PromptCache;
@@ -76,6 +79,7 @@ struct ApiContext {
   limits::Limiter& limiter;
   const whitelabel::HostResolver& hosts;
   whitelabel::PromptCache& prompt_cache;
+  pipeline::JwtAuthenticator& jwt;  // tenant-signed JWTs (workspace hand-off)
 };
 
 }  // namespace livery::api

@@ -8,8 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
-#include <openssl/hmac.h>
 
+#include "control/webhooks.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "crypto/api_key.hpp"
@@ -18,45 +18,6 @@
 #include "upstream/client.hpp"
 
 namespace livery::app {
-
-namespace {
-
-std::string hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 15]);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string webhookSignature(std::string_view secret, std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(),
-       secret.data(),
-       static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(body.data()),  // NOLINT: byte view
-       body.size(),
-       mac,
-       &len);
-  return "sha256=" + hex(mac, len);
-}
-
-std::string tenantWebhookSecret(const crypto::KeyHasher& hasher,
-                                std::string_view tenant_id,
-                                std::string_view url) {
-  std::string input = fmt::format("livery-webhook-secret\n{}\n{}", tenant_id, url);
-  auto digest = hasher.hash(input);
-  if (!digest) {
-    return {};
-  }
-  return "whsec_" + hex(digest->data(), digest->size());
-}
 
 AlertDispatcher::AlertDispatcher(storage::Stores& stores,
                                  const tenancy::TenantDirectory& tenants,
@@ -106,7 +67,7 @@ void AlertDispatcher::raise(storage::Alert alert) {
     net::co_spawn(io_, deliver(operator_url_, operator_secret_, body), net::detached);
   }
   if (auto t = tenants_.byId(alert.tenant_id); t && !t->tenant.webhook_url.empty()) {
-    auto secret = tenantWebhookSecret(hasher_, t->tenant.id, t->tenant.webhook_url);
+    auto secret = control::tenantWebhookSecret(hasher_, t->tenant.id, t->tenant.webhook_url);
     net::co_spawn(
         io_, deliver(t->tenant.webhook_url, std::move(secret), std::move(body)), net::detached);
   }
@@ -127,7 +88,7 @@ net::awaitable<void> AlertDispatcher::deliver(std::string url,
       req.headers.push_back({"User-Agent", "Livery-Webhooks/1"});
       req.headers.push_back({"X-Livery-Event", "alert"});
       req.headers.push_back({"X-Livery-Delivery", delivery});
-      req.headers.push_back({"X-Livery-Signature", webhookSignature(secret, body)});
+      req.headers.push_back({"X-Livery-Signature", control::webhookSignature(secret, body)});
       req.body = body;
       auto res = co_await client_.send(std::move(req));
       if (res) {

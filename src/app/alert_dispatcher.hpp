@@ -25,16 +25,6 @@ class KeyHasher;
 
 namespace livery::app {
 
-// HMAC-SHA-256 of `body` under `secret`, as "sha256=<hex>" (the X-Livery-Signature header).
-std::string webhookSignature(std::string_view secret, std::string_view body);
-
-// The signing secret of a tenant's webhook: derived from the server pepper, the tenant id and
-// the URL (so changing the URL rotates it), never stored. Shown to the tenant when the webhook
-// is set.
-std::string tenantWebhookSecret(const crypto::KeyHasher& hasher,
-                                std::string_view tenant_id,
-                                std::string_view url);
-
 // Stores alerts and delivers them to the operator webhook (alerts.operator_webhook_url) and the
 // tenant's own webhook, each a JSON POST signed with X-Livery-Signature, retried with backoff
 // (3 attempts) through the upstream client (so the outbound guard applies to tenant URLs).

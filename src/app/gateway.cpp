@@ -239,7 +239,8 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
                                                             *p.ledger,
                                                             *p.limiter,
                                                             *p.hosts,
-                                                            *p.prompt_cache});
+                                                            *p.prompt_cache,
+                                                            *p.jwt});
   p.sessions = api::makeSessionManager(*p.api);
 
   // The request path. Order matters; each line says why it is where it is.
