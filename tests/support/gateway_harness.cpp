@@ -19,7 +19,7 @@ T must(Result<T> r, const char* what) {
 
 }  // namespace
 
-GatewayHarness::GatewayHarness(Tweak tweak, FakeUpstreamOptions upstream)
+GatewayHarness::GatewayHarness(Tweak tweak, FakeUpstreamOptions upstream, const Clock* clock)
     : logs_(std::make_shared<MemoryLogSink>()) {
   upstream_ = std::make_unique<FakeUpstream>(std::move(upstream));
   data_dir_ = dir_.file("data");
@@ -28,9 +28,9 @@ GatewayHarness::GatewayHarness(Tweak tweak, FakeUpstreamOptions upstream)
   cfg.data_dir = data_dir_;
   cfg.threads = 2;
   cfg.http.base_domain = "localhost";
-  auto up = "127.0.0.1:" + std::to_string(upstream_->port());
-  cfg.upstream.allow_http_hosts = {up};
-  cfg.upstream.allow_private_hosts = {up};
+  // Every loopback port: tests may start more fake providers (one per provider flavour).
+  cfg.upstream.allow_http_hosts = {"127.0.0.1"};
+  cfg.upstream.allow_private_hosts = {"127.0.0.1"};
   cfg.upstream.connect_timeout = std::chrono::seconds(2);
   cfg.sync.poll_interval = std::chrono::milliseconds(50);
   cfg.storage.sqlite_synchronous = "normal";  // tests do not need fsync per batch
@@ -38,7 +38,8 @@ GatewayHarness::GatewayHarness(Tweak tweak, FakeUpstreamOptions upstream)
   if (tweak) {
     tweak(cfg);
   }
-  gateway_ = std::make_unique<app::Gateway>(std::move(cfg), app::GatewayOptions{.log_sink = logs_});
+  gateway_ = std::make_unique<app::Gateway>(std::move(cfg),
+                                            app::GatewayOptions{.log_sink = logs_, .clock = clock});
   gateway_->start();
   waiter_ = std::thread([g = gateway_.get()] { g->wait(); });
 }

@@ -24,7 +24,9 @@ namespace livery::testing {
 class GatewayHarness {
  public:
   using Tweak = std::function<void(config::Config&)>;
-  explicit GatewayHarness(Tweak tweak = {}, FakeUpstreamOptions upstream = {});
+  explicit GatewayHarness(Tweak tweak = {},
+                          FakeUpstreamOptions upstream = {},
+                          const Clock* clock = nullptr);
   ~GatewayHarness();
   GatewayHarness(const GatewayHarness&) = delete;
   GatewayHarness& operator=(const GatewayHarness&) = delete;
