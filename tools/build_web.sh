@@ -22,3 +22,7 @@ fi
 if [ -f "$root/tests/browser/package.json" ]; then
   npm_ci_if_changed "$root/tests/browser"
 fi
+# The Node SDK test (tests/node): the official openai package, pinned by its lockfile.
+if [ -f "$root/tests/node/package.json" ]; then
+  npm_ci_if_changed "$root/tests/node"
+fi
