@@ -321,6 +321,7 @@ void Gateway::start() {
     throw StartupError("cannot load tenants and keys: " + loaded.error().client_message + " " +
                        loaded.error().log_detail);
   }
+  seedQuotas(*loaded);
   auto boot = p.core->control->bootstrapOperatorToken();
   if (!boot) {
     throw StartupError("cannot create the bootstrap operator token: " +
@@ -352,6 +353,36 @@ void Gateway::start() {
              {"threads", p.io->size()},
              {"tenants", loaded->tenants},
              {"keys", loaded->keys});
+}
+
+void Gateway::seedQuotas(const control::LoadStats& loaded) {
+  auto& p = *parts_;
+  auto* memory = dynamic_cast<limits::InMemoryLimiter*>(p.limiter.get());
+  if (memory == nullptr) {
+    return;  // Redis keeps the counters across restarts
+  }
+  // The in-process limiter starts empty: restore this month's usage from the durable ledger.
+  auto now = p.clock->wallNow();
+  auto period = limits::monthPeriod(now);
+  auto days = std::chrono::floor<std::chrono::days>(now);
+  std::chrono::year_month_day ymd{days};
+  auto month_start = std::chrono::sys_days{ymd.year() / ymd.month() / 1};
+  auto since =
+      std::chrono::duration_cast<std::chrono::milliseconds>(month_start.time_since_epoch()).count();
+  auto seeded = p.core->stores->usage.forEachTokenSum(
+      storage::UsageGroup::kTenant, since, [&](const storage::UsageTotals& t) {
+        memory->seedQuotaUsage(
+            limits::LimitScope::kTenant, t.key, "", period, t.prompt_tokens + t.completion_tokens);
+      });
+  if (!seeded) {
+    throw StartupError("cannot read this month's usage: " + seeded.error().client_message);
+  }
+  for (const auto& [tenant, key] : loaded.keys_with_quota) {
+    auto used = p.core->stores->usage.keyTokensSince(tenant, key, since);
+    if (used) {
+      memory->seedQuotaUsage(limits::LimitScope::kApiKey, tenant, key, period, *used);
+    }
+  }
 }
 
 std::uint16_t Gateway::port() const noexcept {

@@ -18,6 +18,7 @@ class LogSink;
 namespace livery::control {
 class ControlPlane;
 class IndexSync;
+struct LoadStats;
 }  // namespace livery::control
 namespace livery::storage {
 struct Stores;
@@ -71,6 +72,8 @@ class Gateway {
   const config::Config& config() const;
 
  private:
+  void seedQuotas(const control::LoadStats& loaded);
+
   std::unique_ptr<Parts> parts_;
   std::mutex mu_;  // guards stop_requested_ for the condition variable
   std::condition_variable cv_;

@@ -246,6 +246,9 @@ Result<LoadStats> IndexSync::loadAll() {
   auto now = clock_.unixMillis();
   auto loaded = stores_.api_keys.forEachActive([&](storage::ApiKey&& k) {
     if (keyActive(k, now)) {
+      if (k.limits.monthly_token_quota != 0) {
+        stats.keys_with_quota.emplace_back(k.tenant_id, k.id);
+      }
       keys_.put(tenancy::toKeyHash(k.hash), tenancy::keyEntryFrom(k));
       ++stats.keys;
     }

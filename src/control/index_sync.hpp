@@ -36,6 +36,9 @@ struct LoadStats {
   std::size_t keys = 0;
   std::size_t credentials = 0;
   std::chrono::milliseconds took{0};
+  // (tenant id, key id) of every active key with its own monthly quota: the in-process limiter
+  // re-seeds their month-to-date usage from the ledger at start.
+  std::vector<std::pair<std::string, std::string>> keys_with_quota;
 };
 
 // Keeps the hot-path indexes (tenant directory, key index) in step with the store.

@@ -76,3 +76,39 @@ TEST(QuotaTest, FiftyConcurrentClientsStayWithinTheQuotaBound) {
 
 }  // namespace
 }  // namespace livery
+
+namespace livery {
+namespace {
+
+TEST(QuotaTest, TheMonthsUsageSurvivesARestartOfTheInProcessLimiter) {
+  testing::TempDir shared;
+  std::string data = shared.file("data");
+  std::string key;
+  auto same_dir = [&](config::Config& c) {
+    c.data_dir = data;
+  };
+  {
+    testing::GatewayHarness h(same_dir);
+    h.createPlan("small", 600);
+    auto t = h.createTenant("acme", "small");
+    h.routeTo(t.id, "gpt-4o", "openai", "gpt-4o");
+    key = h.issueKey(t.id);
+    std::string reply;
+    for (int w = 0; w < 300; ++w) {
+      reply += "w ";
+    }
+    h.upstream().setReply(reply, 2);
+    // ~300 completion tokens + prompt: most of the 600-token quota.
+    auto r = h.chat(
+        key, R"({"model":"gpt-4o","max_tokens":300,"messages":[{"role":"user","content":"go"}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  testing::GatewayHarness h(same_dir);
+  auto r = h.chat(
+      key, R"({"model":"gpt-4o","max_tokens":300,"messages":[{"role":"user","content":"again"}]})");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("insufficient_quota"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace livery
