@@ -115,7 +115,9 @@ void redisAdmission(benchmark::State& state, bool with_quota) {
   livery::Logger logger(std::make_shared<livery::MemoryLogSink>(), livery::LogLevel::kWarn, clock);
   livery::MetricsRegistry metrics;
   livery::limits::RedisLimiter limiter(std::move(*endpoint), {}, clock, logger, metrics);
-  AdmissionRequest r = fiveLimits(kTenant + (with_quota ? "q" : "r"));
+  // AdmissionRequest borrows its strings: the tenant id must outlive it.
+  const std::string tenant = kTenant + (with_quota ? "q" : "r");
+  AdmissionRequest r = fiveLimits(tenant);
   if (!with_quota) {
     r.tenant_monthly_quota = 0;
   }
