@@ -81,12 +81,21 @@ int syncCommand(const SyncArgs& args,
     out << "  created v" << v.version << " (" << v.id << ") from " << v.commit_id.substr(0, 7)
         << " by " << v.author << " at " << isoTime(v.created_at) << "\n";
   }
+  std::size_t imported = 0;
   for (const auto& s : result->skipped) {
+    if (s.reason == SkipReason::kAlreadyImported) {
+      ++imported;  // summarised below: a long history would bury the news
+      continue;
+    }
     out << "  skipped " << s.commit.id.substr(0, 7) << ": " << toString(s.reason);
     if (!s.detail.empty()) {
       out << " " << s.detail;
     }
     out << "\n";
+  }
+  if (imported > 0) {
+    out << "  " << imported << " earlier commit" << (imported == 1 ? " was" : "s were")
+        << " already imported\n";
   }
   if (!result->created.empty()) {
     out << "New versions are drafts: `livery prompts eval` then `livery prompts promote` "
