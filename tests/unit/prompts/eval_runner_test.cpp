@@ -2,7 +2,11 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <thread>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
 #include "support/co_test.hpp"
@@ -324,6 +328,34 @@ TEST_F(EvalRunnerTest, TheTextReportListsCasesFailuresAndThePassRate) {
   EXPECT_NE(text.find("Pass rate: 1/2 (50%), needs 2/2 (threshold 100%): FAILED"),
             std::string::npos)
       << text;
+}
+
+// The lead may await run() from the gateway's multi-threaded io_context: the cases of a run stay
+// on one strand, so the runner and the run's state are never touched by two threads at once
+// (the tsan preset runs this).
+TEST_F(EvalRunnerTest, RunsOnAMultiThreadedExecutor) {
+  std::string ds;
+  for (int i = 0; i < 40; ++i) {
+    ds += line("c" + std::to_string(i), "Acme", R"({"type":"contains","value":"Acme"})");
+  }
+  FakeChatRunner runner(echo);
+  runner.yields = 3;
+  EvalRunner eval(runner, clock_);
+  net::io_context ioc;
+  auto future = net::co_spawn(
+      ioc, eval.run(subject(ds, "eval:\n  model: m\n  concurrency: 8\n")), net::use_future);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&ioc] { ioc.run(); });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  auto report = future.get();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->cases_passed, 40U);
+  EXPECT_EQ(runner.calls.size(), 40U);
+  EXPECT_LE(runner.max_in_flight, 8);
 }
 
 TEST(EvalReportTest, JsonCarriesWhatThePromotionGateChecks) {
