@@ -201,6 +201,11 @@ Result<CommitInfo> GitRepository::resolve(std::string_view ref) const {
       return fail(ErrorCode::kBadRequest, "invalid ref: control character");
     }
   }
+  // ":/text" and "rev^{/text}" search commit messages through the whole history: unbounded, and
+  // never what a sync or an eval means.
+  if (ref.find(":/") != std::string_view::npos || ref.find("^{/") != std::string_view::npos) {
+    return fail(ErrorCode::kBadRequest, "invalid ref: message search (:/text) is not supported");
+  }
   std::string spec(ref);
   git_object* raw = nullptr;
   int rc = git_revparse_single(&raw, state_->repo.get(), spec.c_str());

@@ -59,7 +59,8 @@ class GitRepository {
   // A branch, tag (annotated or lightweight), full or abbreviated commit id, or any other
   // revision git understands ("main", "v3", "refs/heads/main", "1a2b3c4", "HEAD~1"), peeled to a
   // commit. kNotFound (missing or ambiguous), kUnprocessable (names something that is not a
-  // commit), kBadRequest (empty, too long, control characters, leading '-').
+  // commit), kBadRequest (empty, too long, control characters, leading '-', or a commit-message
+  // search such as ":/fix", which would walk the whole history).
   [[nodiscard]] Result<CommitInfo> resolve(std::string_view ref) const;
 
   // The content of the regular file at `path` in the tree of commit `commit_id` (40 hex), or

@@ -73,6 +73,8 @@ TEST_F(GitRepositoryTest, MissingOrInvalidRefsAreClearErrors) {
   EXPECT_EQ(repo.resolve("--upload-pack=x").error().code, ErrorCode::kBadRequest);
   EXPECT_EQ(repo.resolve("main\nx").error().code, ErrorCode::kBadRequest);
   EXPECT_EQ(repo.resolve(std::string(300, 'a')).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(repo.resolve(":/First").error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(repo.resolve("main^{/First}").error().code, ErrorCode::kBadRequest);
 }
 
 TEST_F(GitRepositoryTest, OpeningSomethingThatIsNotARepositoryFails) {
