@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # white-label SVG sanitiser
   libxml2-dev
+  # prompt evaluation gate: linear-time regexes for tenant-written patterns
+  libre2-dev
   # services and tools the tests start on loopback
   postgresql redis-server softhsm2 opensc p11-kit sqlite3
   # web portal build and browser tests (Node.js 20 is used if already installed)
