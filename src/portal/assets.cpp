@@ -61,6 +61,10 @@ std::optional<std::string_view> entryUrl(std::string_view name) noexcept {
 }
 
 bool etagMatches(std::string_view if_none_match, const EmbeddedAsset& asset) noexcept {
+  return etagMatches(if_none_match, asset.etag);
+}
+
+bool etagMatches(std::string_view if_none_match, std::string_view etag) noexcept {
   std::string_view rest = if_none_match;
   while (!rest.empty()) {
     auto comma = rest.find(',');
@@ -72,7 +76,7 @@ bool etagMatches(std::string_view if_none_match, const EmbeddedAsset& asset) noe
     if (item.starts_with("W/")) {
       item.remove_prefix(2);  // weak comparison is what If-None-Match uses
     }
-    if (!item.empty() && item == asset.etag) {
+    if (!item.empty() && item == etag) {
       return true;
     }
   }

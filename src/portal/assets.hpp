@@ -67,5 +67,7 @@ inline constexpr std::string_view kImmutableCacheControl = "public, max-age=3153
 // True when an If-None-Match header value matches the asset's ETag (a list, weak validators and
 // "*" accepted, RFC 9110 §13.1.2), so the server can answer 304.
 bool etagMatches(std::string_view if_none_match, const EmbeddedAsset& asset) noexcept;
+// The same comparison against any ETag value (quoted, e.g. a per-host document's ETag).
+bool etagMatches(std::string_view if_none_match, std::string_view etag) noexcept;
 
 }  // namespace livery::portal

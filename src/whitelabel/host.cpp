@@ -151,6 +151,14 @@ HostMatch classifyHost(std::string_view host, std::string_view base_domain) {
   return m;
 }
 
+bool isOperatorHost(const RequestOrigin& origin, std::string_view operator_host) {
+  if (!operator_host.empty()) {
+    return origin.host == operator_host;
+  }
+  return origin.match.kind == HostKind::kPlatformApex ||
+         origin.match.kind == HostKind::kIpLiteral || origin.host == "localhost";
+}
+
 Result<HostResolver> HostResolver::create(std::string_view base_domain,
                                           const std::vector<std::string>& trusted_proxies) {
   auto base = normalizeHost(base_domain);

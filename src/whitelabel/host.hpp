@@ -56,6 +56,12 @@ struct RequestOrigin {
   HostMatch match;
 };
 
+// The operator console's host. With `operator_host` set (normalised, e.g. http.operator_host
+// through normalizeHost()), exactly that host. Otherwise the platform's own addresses: the base
+// domain itself (kPlatformApex), an IP literal, or "localhost"; never a tenant slug, reserved,
+// nested or custom-domain host.
+bool isOperatorHost(const RequestOrigin& origin, std::string_view operator_host);
+
 // Built once from config (http.base_domain, http.trusted_proxies); immutable afterwards.
 class HostResolver {
  public:

@@ -108,6 +108,11 @@ bool isSameOriginPath(std::string_view url) {
          url.find_first_of("\\\"'<> \t\r\n") == std::string_view::npos;
 }
 
+bool isValidSurface(std::string_view surface) {
+  return !surface.empty() && surface.size() <= 32 &&
+         std::all_of(surface.begin(), surface.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
 bool isValidLang(std::string_view lang) {
   return !lang.empty() && lang.size() <= 16 && std::all_of(lang.begin(), lang.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
@@ -241,6 +246,11 @@ std::string renderThemeCss(const ThemeModel& model) {
   cssVar(out, "accent", p.accent);
   cssVar(out, "on-accent", p.on_accent);
   cssVar(out, "accent-text", p.accent_text);
+  // Aliases under the names the portal stylesheet reads (web/src/styles/app.css).
+  cssVar(out, "lv-primary", p.primary);
+  cssVar(out, "lv-on-primary", p.on_primary);
+  cssVar(out, "lv-accent", p.accent);
+  cssVar(out, "lv-on-accent", p.on_accent);
   out += "--font-body:";
   out += fontStack(model.font);
   out += ";}\n@media (prefers-color-scheme:dark){:root:not([data-theme=light]){";
@@ -257,11 +267,21 @@ std::string renderBrandingJson(const ThemeModel& model) {
   out.reserve(1024);
   out += "{\"tenant_id\":";
   appendJsonString(out, model.tenant_id);
+  if (model.tenant_id.empty()) {
+    out += ",\"tenant\":null";
+  } else {
+    out += ",\"tenant\":{\"slug\":";
+    appendJsonString(out, model.slug);
+    out += ",\"display_name\":";
+    appendJsonString(out, model.display_name);
+    out.push_back('}');
+  }
   out += ",\"display_name\":";
   appendJsonString(out, model.display_name);
   out += ",\"colors\":{";
   jsonColour(out, "primary", p.primary, true);
   jsonColour(out, "on_primary", p.on_primary);
+  jsonColour(out, "text_on_primary", p.on_primary);
   jsonColour(out, "primary_hover", p.primary_hover);
   jsonColour(out, "on_primary_hover", p.on_primary_hover);
   jsonColour(out, "primary_active", p.primary_active);
@@ -326,28 +346,39 @@ std::string renderHtmlShell(const ThemeModel& model, const ShellOptions& options
       out += "\"></script>\n";
     }
   }
-  out += "</head>\n<body>\n<header class=\"brand-bar\">";
-  if (!model.logo_url.empty()) {
-    out += "<img class=\"brand-logo\" src=\"";
-    appendHtmlEscaped(out, model.logo_url);
-    out += "\" alt=\"";
+  out += "</head>\n<body>\n";
+  if (isValidSurface(options.surface)) {
+    // The portal's mount point; the portal draws the brand bar and footer itself.
+    out += "<div id=\"app\" data-surface=\"";
+    out += options.surface;
+    out += "\"></div>\n<noscript><p class=\"noscript\">";
     appendHtmlEscaped(out, name);
-    out += "\">";
+    out += " needs JavaScript to run in this browser.</p></noscript>\n";
   } else {
-    out += "<span class=\"brand-name\">";
-    appendHtmlEscaped(out, name);
-    out += "</span>";
+    out += "<header class=\"brand-bar\">";
+    if (!model.logo_url.empty()) {
+      out += "<img class=\"brand-logo\" src=\"";
+      appendHtmlEscaped(out, model.logo_url);
+      out += "\" alt=\"";
+      appendHtmlEscaped(out, name);
+      out += "\">";
+    } else {
+      out += "<span class=\"brand-name\">";
+      appendHtmlEscaped(out, name);
+      out += "</span>";
+    }
+    out += "</header>\n<main id=\"app\"></main>\n<footer class=\"brand-footer\">";
+    appendHtmlEscaped(out, model.footer_text);
+    if (!model.support_email.empty()) {
+      out += " <a href=\"mailto:";
+      appendHtmlEscaped(out, model.support_email);
+      out += "\">";
+      appendHtmlEscaped(out, model.support_email);
+      out += "</a>";
+    }
+    out += "</footer>\n";
   }
-  out += "</header>\n<main id=\"app\"></main>\n<footer class=\"brand-footer\">";
-  appendHtmlEscaped(out, model.footer_text);
-  if (!model.support_email.empty()) {
-    out += " <a href=\"mailto:";
-    appendHtmlEscaped(out, model.support_email);
-    out += "\">";
-    appendHtmlEscaped(out, model.support_email);
-    out += "</a>";
-  }
-  out += "</footer>\n<script type=\"application/json\" id=\"livery-branding\">";
+  out += "<script type=\"application/json\" id=\"livery-branding\">";
   out += escapeJsonForHtmlScript(renderBrandingJson(model));
   out += "</script>\n</body>\n</html>\n";
   return out;

@@ -45,7 +45,8 @@ inline constexpr std::string_view kDefaultAccent = "#0f172a";
 
 // Everything the renderers need, already cleaned.
 struct ThemeModel {
-  std::string tenant_id;
+  std::string tenant_id;     // empty: the platform's own neutral theme (operator host)
+  std::string slug;          // the tenant's slug, for the branding document; set by the caller
   std::string display_name;  // sanitizeText(), <= 100 bytes; may be empty
   BrandPalette palette;
   FontChoice font = FontChoice::kSystem;
@@ -61,12 +62,16 @@ struct ThemeModel {
 ThemeModel makeThemeModel(const storage::Branding& branding, FontChoice font = FontChoice::kSystem);
 
 // The `/theme.css` body: `:root{--brand:#..;...}` plus dark-mode overrides. Every value is a
-// colour from toHex() or a font stack from the fixed table.
+// colour from toHex() or a font stack from the fixed table. The portal stylesheet (web/src)
+// reads the `--lv-primary`, `--lv-on-primary`, `--lv-accent` and `--lv-on-accent` aliases.
 std::string renderThemeCss(const ThemeModel& model);
 
 // The portal's branding document:
-// {"tenant_id":..,"display_name":..,"colors":{..},"font":..,"logo_url":..|null,
+// {"tenant_id":..,"tenant":{"slug":..,"display_name":..}|null,"display_name":..,
+//  "colors":{"primary":..,"on_primary":..,"text_on_primary":..,..},"font":..,"logo_url":..|null,
 //  "favicon_url":..|null,"support_email":..|null,"footer_text":..,"theme_css_url":"/theme.css"}
+// `tenant` is null for the platform's own theme (empty tenant_id); `text_on_primary` repeats
+// `on_primary` under the name the portal (docs/API.md) reads.
 std::string renderBrandingJson(const ThemeModel& model);
 
 struct ShellOptions {
@@ -78,6 +83,11 @@ struct ShellOptions {
   // starting with a single '/' is left out (the CSP allows only 'self' anyway).
   std::vector<std::string> stylesheets;
   std::vector<std::string> scripts;  // emitted as <script type="module" src=..>
+  // The portal surface ("workspace", "console", "operator"; [a-z]{1,32}, else ignored). When
+  // set, the body is the portal's mount point `<div id="app" data-surface="…"></div>` (the
+  // portal draws its own brand bar and footer) plus a <noscript> notice with the name; when
+  // empty, the static brand header, `<main id="app">` and footer.
+  std::string surface;
 };
 
 // The HTML shell of tenant pages: title, theme-color, favicon, theme link, logo (with the display

@@ -101,6 +101,11 @@ TEST(EmbeddedAssetsTest, EtagMatchingFollowsIfNoneMatchRules) {
   EXPECT_FALSE(etagMatches("\"x\"", *a));
   EXPECT_FALSE(etagMatches("", *a));
   EXPECT_FALSE(etagMatches(etag.substr(1), *a));
+  // The same rules for any validator (per-host documents, brand assets).
+  EXPECT_TRUE(etagMatches("W/\"abc\"", std::string_view("\"abc\"")));
+  EXPECT_TRUE(etagMatches(" \"x\" ,\"abc\" ", std::string_view("\"abc\"")));
+  EXPECT_FALSE(etagMatches("\"abcd\"", std::string_view("\"abc\"")));
+  EXPECT_FALSE(etagMatches("", std::string_view("")));
 }
 
 // The real bundle. Without web/dist (a C++-only build) this is skipped, except under make test

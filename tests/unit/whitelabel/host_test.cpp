@@ -174,5 +174,29 @@ TEST(HostTest, InvalidOrMissingHostIsABadRequest) {
   EXPECT_EQ(bad_xfh.error().code, ErrorCode::kBadRequest);
 }
 
+TEST(HostTest, OperatorHostIsTheConfiguredHostOrThePlatformsOwnAddresses) {
+  auto r = HostResolver::create("livery.example", {});
+  ASSERT_TRUE(r);
+  auto op = [&](std::string_view host, std::string_view configured) {
+    auto o = r->resolve({.peer_ip = "203.0.113.7", .host = host});
+    return o && isOperatorHost(*o, configured);
+  };
+  // Nothing configured: the apex, IP literals and localhost.
+  EXPECT_TRUE(op("livery.example", ""));
+  EXPECT_TRUE(op("LIVERY.example.:8080", ""));
+  EXPECT_TRUE(op("127.0.0.1:8080", ""));
+  EXPECT_TRUE(op("[::1]", ""));
+  EXPECT_TRUE(op("localhost", ""));
+  for (std::string_view not_op :
+       {"acme.livery.example", "console.livery.example", "a.b.livery.example", "app.agency.com"}) {
+    EXPECT_FALSE(op(not_op, "")) << not_op;
+  }
+  // Configured: exactly that host, nothing else.
+  EXPECT_TRUE(op("ops.livery.example", "ops.livery.example"));
+  EXPECT_FALSE(op("livery.example", "ops.livery.example"));
+  EXPECT_FALSE(op("127.0.0.1", "ops.livery.example"));
+  EXPECT_FALSE(op("localhost", "ops.livery.example"));
+}
+
 }  // namespace
 }  // namespace livery::whitelabel

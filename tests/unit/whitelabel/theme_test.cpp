@@ -177,7 +177,7 @@ TEST(ThemeTest, StoredHostileColoursRenderAsTheDefaultAndCssHasOnlyFixedTokens) 
         EXPECT_TRUE(std::regex_match(value, std::regex("#[0-9a-f]{6}"))) << name << "=" << value;
       }
     }
-    EXPECT_EQ(declarations, 12U + 3U + 3U);
+    EXPECT_EQ(declarations, 12U + 4U + 3U + 3U);  // palette, portal aliases, two dark blocks
     // Braces balance: three blocks plus the media query.
     EXPECT_EQ(count(css, "{"), 4U);
     EXPECT_EQ(count(css, "}"), 4U);
@@ -195,6 +195,15 @@ TEST(ThemeTest, ThemeCssCarriesThePaletteAndDarkModeOverrides) {
   EXPECT_NE(css.find(std::string("--font-body:") + std::string(fontStack(FontChoice::kSerif))),
             std::string::npos);
   EXPECT_GE(contrastRatio(m.palette.primary_text, kLightSurface), 4.5);
+}
+
+TEST(ThemeTest, ThemeCssCarriesThePortalAliases) {
+  ThemeModel m = makeThemeModel(acme());
+  std::string css = renderThemeCss(m);
+  EXPECT_NE(css.find("--lv-primary:#ffd400;"), std::string::npos);
+  EXPECT_NE(css.find("--lv-on-primary:#000000;"), std::string::npos);
+  EXPECT_NE(css.find("--lv-accent:" + toHex(m.palette.accent) + ";"), std::string::npos);
+  EXPECT_NE(css.find("--lv-on-accent:" + toHex(m.palette.on_accent) + ";"), std::string::npos);
 }
 
 TEST(ThemeTest, FontsComeFromTheCuratedList) {
@@ -225,6 +234,18 @@ TEST(ThemeTest, BrandingJsonIsValidAndComplete) {
   EXPECT_EQ(doc.at("support_email").as_string(), "help@acme.example");
   EXPECT_EQ(doc.at("footer_text").as_string(), "© Acme Ltd");
   EXPECT_EQ(doc.at("font").as_string(), "system");
+  // The portal's names (docs/API.md): tenant object and text_on_primary.
+  EXPECT_EQ(doc.at("colors").at("text_on_primary").as_string(), "#000000");
+  EXPECT_TRUE(doc.at("tenant").is_object());
+  EXPECT_EQ(doc.at("tenant").at("slug").as_string(), "");
+  EXPECT_EQ(doc.at("tenant").at("display_name").as_string(), "Acme");
+  m.slug = "acme";
+  EXPECT_EQ(boost::json::parse(renderBrandingJson(m)).at("tenant").at("slug").as_string(), "acme");
+  // The platform's own theme names no tenant.
+  storage::Branding platform;
+  platform.display_name = "Livery";
+  EXPECT_TRUE(
+      boost::json::parse(renderBrandingJson(makeThemeModel(platform))).at("tenant").is_null());
 
   storage::Branding bare;
   bare.tenant_id = "tnt_bare";
@@ -263,6 +284,27 @@ TEST(ThemeTest, ShellLinksOnlySameOriginPathsAndTheTenantsOwnAssets) {
   EXPECT_EQ(html.find("data:"), std::string::npos);
   EXPECT_EQ(html.find("onload"), std::string::npos);
   EXPECT_EQ(html.find("style="), std::string::npos) << "no inline style under style-src 'self'";
+}
+
+TEST(ThemeTest, ShellWithASurfaceIsThePortalMountPoint) {
+  storage::Branding b = acme();
+  b.display_name = "Acme <script>alert(1)</script>";
+  ShellOptions o;
+  o.surface = "workspace";
+  o.scripts = {"/static/workspace.1.js"};
+  std::string html = renderHtmlShell(makeThemeModel(b), o);
+  EXPECT_NE(html.find("<div id=\"app\" data-surface=\"workspace\"></div>"), std::string::npos);
+  EXPECT_EQ(html.find("brand-bar"), std::string::npos) << "the portal draws its own";
+  EXPECT_EQ(html.find("<main"), std::string::npos);
+  EXPECT_NE(html.find("<noscript><p class=\"noscript\">Acme &lt;script&gt;alert(1)&lt;/script&gt;"),
+            std::string::npos);
+  EXPECT_EQ(count(html, "<script"), 2U);  // the module and the JSON block
+  for (std::string_view bad : {"work space", "Workspace", "x\"onload=\"y", ""}) {
+    o.surface = std::string(bad);
+    std::string legacy = renderHtmlShell(makeThemeModel(acme()), o);
+    EXPECT_EQ(legacy.find("data-surface"), std::string::npos) << bad;
+    EXPECT_NE(legacy.find("<main id=\"app\"></main>"), std::string::npos) << bad;
+  }
 }
 
 TEST(ThemeTest, ShellFallsBackToTheNeutralTitleWithoutAName) {
