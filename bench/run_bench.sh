@@ -102,11 +102,9 @@ for scenario in $SCENARIOS; do
       kill "$LIVERY_PID"; wait "$LIVERY_PID" 2>/dev/null || true
       ;;
     chat|stream|body1m)
-      if [ -f bench/scenarios.sh ]; then
-        # shellcheck source=/dev/null
-        source bench/scenarios.sh
-        "scenario_$scenario"
-      fi
+      # shellcheck source=bench/scenarios.sh
+      source bench/scenarios.sh
+      "scenario_$scenario"
       ;;
     *) echo "unknown scenario $scenario" >&2 ;;
   esac

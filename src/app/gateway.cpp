@@ -22,10 +22,12 @@
 #include "http/server.hpp"
 #include "limits/in_memory_limiter.hpp"
 #include "limits/redis/redis_limiter.hpp"
+#include "limits/redis/redis_pool.hpp"
 #include "limits/redis/redis_url.hpp"
 #include "limits/spike_detector.hpp"
 #include "metering/ledger.hpp"
 #include "metering/price_table.hpp"
+#include "metering/redis_usage_stream.hpp"
 #include "metering/usage_feed.hpp"
 #include "observability/health.hpp"
 #include "pipeline/authenticate.hpp"
@@ -90,6 +92,7 @@ struct Gateway::Parts {
   std::unique_ptr<StoreLedgerSink> ledger_sink;
   std::unique_ptr<metering::Ledger> ledger;
   metering::UsageFeed feed;
+  std::unique_ptr<metering::RedisUsageStream> usage_stream;
   std::unique_ptr<whitelabel::PromptCache> prompt_cache;
   std::optional<whitelabel::HostResolver> hosts;
 
@@ -175,7 +178,24 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
                               .gather = c.metering.commit_interval},
       log,
       p.metrics);
-  p.ledger->onCommitted([&feed = p.feed](auto records) { feed.publish(records); });
+  if (!c.redis.url.empty() && c.redis.usage_stream) {
+    auto endpoint = limits::parseRedisUrl(c.redis.url);
+    if (!endpoint) {
+      throw StartupError("redis.url: " + endpoint.error().client_message);
+    }
+    p.usage_stream = std::make_unique<metering::RedisUsageStream>(
+        std::make_unique<limits::RedisPool>(std::move(*endpoint), 1, c.redis.timeout),
+        "lv",
+        c.redis.usage_stream_max_len,
+        log,
+        p.metrics);
+  }
+  p.ledger->onCommitted([&p](auto records) {
+    p.feed.publish(records);
+    if (p.usage_stream) {
+      p.usage_stream->publish(records);
+    }
+  });
   p.prompt_cache = std::make_unique<whitelabel::PromptCache>(c.prompts.cache_entries);
   auto hosts = whitelabel::HostResolver::create(c.http.base_domain, c.http.trusted_proxies);
   if (!hosts) {
@@ -479,6 +499,9 @@ int Gateway::wait() {
   // Background work after the last request: flush usage (the ledger keeps every record),
   // control events, then stop polling.
   p.ledger->stop();
+  if (p.usage_stream) {
+    p.usage_stream->stop();
+  }
   p.events->stop();
   p.sync->stop();
   p.blocking->join();

@@ -342,6 +342,8 @@ const std::vector<Entry>& schema() {
     s.back().secret = true;
     s.push_back(LIVERY_CFG("redis.pool_size", redis.pool_size));
     s.push_back(LIVERY_CFG("redis.timeout", redis.timeout));
+    s.push_back(LIVERY_CFG("redis.usage_stream", redis.usage_stream));
+    s.push_back(LIVERY_CFG("redis.usage_stream_max_len", redis.usage_stream_max_len));
     s.push_back(LIVERY_CFG("metering.commit_interval", metering.commit_interval));
     s.push_back(LIVERY_CFG("metering.max_batch", metering.max_batch));
     s.push_back(pricesEntry());

@@ -124,6 +124,8 @@ struct RedisConfig {
   std::string url;  // redis://host:port[/db] (a secret if it carries a password)
   int pool_size = 4;
   Duration timeout = std::chrono::milliseconds(200);
+  bool usage_stream = true;  // XADD every usage event to lv:{tenant}:usage
+  std::size_t usage_stream_max_len = 10'000;
 };
 
 struct Price {

@@ -4,6 +4,7 @@
 //
 //   livery-seed --data-dir D --upstream http://127.0.0.1:P [--tenants N] [--plan-tokens Q]
 //               [--rpm R] [--keys-per-tenant K] [--bulk-keys M] [--limited-rpm R]
+//               [--set key=value]...
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -44,8 +45,25 @@ int main(int argc, char** argv) {
   // The last tenant gets this requests-per-minute override (rate-limit tests); 0: none.
   auto limited_rpm = static_cast<std::uint32_t>(std::stoul(arg(argc, argv, "--limited-rpm", "0")));
 
+  // --set key=value (repeatable): any configuration key, e.g. a PostgreSQL backend.
+  config::LoadOptions lo;
+  lo.flags.emplace_back("data_dir", data_dir);
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--set") {
+      std::string kv = argv[i + 1];
+      auto eq = kv.find('=');
+      if (eq != std::string::npos) {
+        lo.flags.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      }
+    }
+  }
   config::Config cfg;
-  cfg.data_dir = data_dir;
+  try {
+    cfg = config::load(lo);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "livery-seed: " << e.describe() << "\n";
+    return 2;
+  }
   SystemClock clock;
   Logger log(std::make_shared<MemoryLogSink>(), LogLevel::kWarn, clock);
   try {

@@ -741,7 +741,8 @@ Result<std::unique_ptr<Connection>> PgDatabase::connect() {
     if (quoted.empty()) {
       return fail(ErrorCode::kBadRequest, "invalid schema name");
     }
-    setup += fmt::format(" SET search_path TO {};", quoted);
+    // The configured schema is created on first use (IF NOT EXISTS: every new session runs this).
+    setup += fmt::format(" CREATE SCHEMA IF NOT EXISTS {}; SET search_path TO {};", quoted, quoted);
   }
   if (auto r = session->execScript(setup); !r) {
     return r.error();
