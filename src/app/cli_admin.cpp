@@ -33,7 +33,7 @@ struct Group {
 };
 
 constexpr Group kGroups[] = {
-    {"tenant", "Tenants (agencies): create, list, show, suspend, resume, delete"},
+    {"tenant", "Tenants (agencies): create, list, show, update, suspend, resume, delete"},
     {"plan", "Plans: monthly token quota, rate limits, API-key allowance, features"},
     {"token", "Operator API tokens (for /admin/v1 and the operator console)"},
     {"operator", "Operator account"},
@@ -196,6 +196,66 @@ int runTenantShow(Invocation& inv) {
       << "credentials:     " << creds->size() << "\n"
       << "created:         " << cli::formatTime(t->created_at) << "\n"
       << "updated:         " << cli::formatTime(t->updated_at) << "\n";
+  return 0;
+}
+
+void defineTenantUpdate(CLI::App& c) {
+  defineTenantRef(c);
+  c.add_option("--name")->description("New display name");
+  auto* plan = c.add_option("--plan")->description("Move the tenant to this plan");
+  auto* no_plan = c.add_flag("--no-plan")->description("Take the tenant off any plan");
+  plan->excludes(no_plan);
+  addBigNumber(c, "--monthly-tokens", "Override the plan's monthly token quota");
+  addNumber(c, "--rpm", "Override the plan's requests per minute");
+  addNumber(c, "--tpm", "Override the plan's tokens per minute");
+  addNumber(c, "--max-keys", "Override the plan's API-key allowance");
+  c.add_flag("--clear-overrides")->description("Drop every override (the plan applies again)");
+}
+
+int runTenantUpdate(Invocation& inv) {
+  auto t = inv.tenant(inv.text("tenant"));
+  if (!t) {
+    return inv.failed(t.error());
+  }
+  control::TenantPatch patch;
+  if (inv.has("--name")) {
+    patch.display_name = inv.text("--name");
+  }
+  if (inv.has("--plan")) {
+    patch.plan_id = inv.text("--plan");
+  } else if (inv.flag("--no-plan")) {
+    patch.plan_id = std::string();
+  }
+  auto overrides = inv.flag("--clear-overrides") ? storage::PlanOverrides{} : t->overrides;
+  bool overrides_changed = inv.flag("--clear-overrides");
+  if (auto v = inv.optionalNumber("--monthly-tokens")) {
+    overrides.monthly_token_quota = *v;
+    overrides_changed = true;
+  }
+  if (auto v = inv.optionalNumber("--rpm")) {
+    overrides.rpm = static_cast<std::uint32_t>(*v);
+    overrides_changed = true;
+  }
+  if (auto v = inv.optionalNumber("--tpm")) {
+    overrides.tpm = static_cast<std::uint32_t>(*v);
+    overrides_changed = true;
+  }
+  if (auto v = inv.optionalNumber("--max-keys")) {
+    overrides.max_api_keys = static_cast<std::uint32_t>(*v);
+    overrides_changed = true;
+  }
+  if (overrides_changed) {
+    patch.overrides = overrides;
+  }
+  auto updated = inv.control().updateTenant(control::Actor::cli(), t->id, patch);
+  if (!updated) {
+    return inv.failed(updated.error());
+  }
+  if (inv.json()) {
+    inv.printJson(api::toJson(*updated));
+  } else {
+    inv.out() << "Updated tenant " << tenantCell(*updated) << "\n";
+  }
   return 0;
 }
 
@@ -746,6 +806,10 @@ void appendAccountCommands(std::vector<Command>& out) {
       {"tenant create", "Create a tenant", defineTenantCreate, runTenantCreate},
       {"tenant list", "List tenants", defineNothing, runTenantList},
       {"tenant show", "Show a tenant", defineTenantRef, runTenantShow},
+      {"tenant update",
+       "Change a tenant's name, plan or per-tenant limit overrides",
+       defineTenantUpdate,
+       runTenantUpdate},
       {"tenant suspend",
        "Suspend a tenant: its requests get 403 until resumed",
        defineTenantSuspend,

@@ -222,7 +222,8 @@ Result<SecretBytes> readProviderKey(Invocation& inv, std::string_view provider) 
   if (!key) {
     return key;
   }
-  if (key->empty() && provider != "ollama") {
+  // Even Ollama needs a non-empty value: the vault seals 1 to 65536 bytes.
+  if (key->empty()) {
     return fail(ErrorCode::kBadRequest,
                 "no key given: pipe it on stdin or use --key-file (never on the command line)");
   }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 #include <deque>
+#include <map>
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
@@ -50,12 +51,19 @@ std::string joinParts(const std::vector<std::string>& parts, std::size_t from, s
   return out;
 }
 
-// "provider:model:credential_id[:priority[:weight]]" for a tenant route, and
-// "provider:model[:priority[:weight]]" for an operator default (which names no credential: each
-// tenant's own credential for the provider is used). Model names may contain ':' (Ollama's
-// "llama3.2:latest"): the credential is the part that starts with "cred_", and for defaults the
-// trailing all-digit parts are the priority and weight.
+// "[name=]provider:model:credential_id[:priority[:weight]]" for a tenant route, and
+// "[name=]provider:model[:priority[:weight]]" for an operator default (which names no
+// credential: each tenant's own credential for the provider is used). Model names may contain
+// ':' (Ollama's "llama3.2:latest"): the credential is the part that starts with "cred_", and for
+// defaults the trailing all-digit parts are the priority and weight. The name (shown in the
+// x-livery-deployment header) defaults to provider:model; unnamed deployments of the same
+// provider and model are numbered (see nameDuplicates).
 Result<storage::Deployment> parseDeployment(std::string_view spec, bool operator_default) {
+  std::string name;
+  if (auto eq = spec.find('='); eq != std::string_view::npos) {
+    name = spec.substr(0, eq);
+    spec.remove_prefix(eq + 1);
+  }
   auto parts = split(spec, ':');
   auto bad = [&](std::string_view why) {
     return fail(ErrorCode::kBadRequest,
@@ -68,6 +76,7 @@ Result<storage::Deployment> parseDeployment(std::string_view spec, bool operator
     return bad("missing provider or model");
   }
   storage::Deployment d;
+  d.name = std::move(name);
   d.provider = parts[0];
   std::size_t model_end = parts.size();
   if (operator_default) {
@@ -118,6 +127,20 @@ Result<storage::Deployment> parseDeployment(std::string_view spec, bool operator
   return d;
 }
 
+// Unnamed deployments that would share the default name provider:model (several credentials of
+// one provider behind one model, for load balancing) get "#2", "#3", … appended.
+void nameDuplicates(std::vector<storage::Deployment>& deployments) {
+  std::map<std::string, int> seen;
+  for (auto& d : deployments) {
+    if (!d.name.empty()) {
+      continue;
+    }
+    auto base = d.provider + ":" + d.model;
+    int n = ++seen[base];
+    d.name = n == 1 ? base : base + "#" + std::to_string(n);
+  }
+}
+
 // The route scope: a tenant id, or "" for the operator defaults. Exactly one of --tenant and
 // --default must be given (usage error otherwise, reported as nullopt after printing).
 std::optional<std::string> routeScope(Invocation& inv, int& exit_code) {
@@ -157,8 +180,9 @@ void defineRouteSet(CLI::App& c) {
   c.add_option("model")->description("The model name clients ask for")->required();
   c.add_option("--deployment")
       ->description(
-          "provider:model:credential_id[:priority[:weight]] (tenant) or "
-          "provider:model[:priority[:weight]] (--default); repeatable, tried in priority order")
+          "[name=]provider:model:credential_id[:priority[:weight]] (tenant) or "
+          "[name=]provider:model[:priority[:weight]] (--default); repeatable; lower priority "
+          "first, equal priorities share the load by weight")
       ->required()
       ->take_all();
 }
@@ -175,6 +199,7 @@ int runRouteSet(Invocation& inv) {
     }
     deployments.push_back(std::move(*d));
   }
+  nameDuplicates(deployments);
   int code = 0;
   auto scope = routeScope(inv, code);
   if (!scope) {
