@@ -374,7 +374,7 @@ class EchoOff {
   }
   ~EchoOff() {
     if (active_) {
-      tcsetattr(fd_, TCSAFLUSH, &saved_);
+      tcsetattr(fd_, TCSANOW, &saved_);
     }
   }
   EchoOff(const EchoOff&) = delete;
@@ -439,10 +439,11 @@ Result<SecretBytes> readSecret(Invocation& inv,
   }
   SecretBytes first;
   for (int round = 0; round < (confirm ? 2 : 1); ++round) {
-    inv.err() << (round == 0 ? std::string(prompt) : std::string("Again: ")) << std::flush;
     Result<SecretBytes> s = SecretBytes();
     {
+      // Echo off before the prompt appears: text typed (or pasted) right after it is not shown.
       EchoOff quiet(STDIN_FILENO);
+      inv.err() << (round == 0 ? std::string(prompt) : std::string("Again: ")) << std::flush;
       s = readSecretFd(STDIN_FILENO, /*one_line=*/true);
     }
     inv.err() << "\n";

@@ -4,7 +4,11 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "control/control_plane.hpp"
 #include "crypto/password.hpp"
@@ -400,6 +404,71 @@ TEST_F(CliCredentialTest, KeysNeverComeFromTheCommandLine) {
                              "--key-file",
                              dir.file("key")});
   EXPECT_EQ(str(from_file, "health"), "ok");
+}
+
+// On a terminal the key is typed at a prompt with the echo off: what the terminal shows never
+// contains it.
+TEST_F(CliCredentialTest, ATerminalPromptReadsTheKeyWithoutEchoingIt) {
+  ASSERT_EQ(env.run({"tenant", "create", "acme"}).code, 0);
+  std::vector<std::string> args{testing::liveryBinary(),
+                                "credential",
+                                "add",
+                                "--tenant",
+                                "acme",
+                                "--provider",
+                                "openai",
+                                "--skip-validation",
+                                "--config",
+                                env.configFile(),
+                                "--data-dir",
+                                env.dataDir()};
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  int terminal = -1;
+  pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  // Everything the terminal displays, until the child closes it (EIO) or 30 s pass.
+  std::string screen;
+  bool typed = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{terminal, POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0) {
+      char buf[512];
+      auto n = ::read(terminal, buf, sizeof buf);
+      if (n <= 0) {
+        break;
+      }
+      screen.append(buf, static_cast<std::size_t>(n));
+    }
+    if (!typed && contains(screen, "(input hidden): ")) {
+      std::string line = std::string(kCanary) + "\n";
+      ASSERT_EQ(::write(terminal, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+      typed = true;
+    }
+  }
+  ::close(terminal);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << screen;
+  EXPECT_TRUE(typed) << screen;
+  EXPECT_TRUE(contains(screen, "Added credential")) << screen;
+  EXPECT_FALSE(contains(screen, kCanary)) << screen;
+  auto core = env.open();
+  auto tenant = core->control->findTenant("acme");
+  auto creds = core->stores->credentials.list(tenant->id);
+  ASSERT_TRUE(creds);
+  ASSERT_EQ(creds->size(), 1u);
+  auto key = core->control->openCredential(tenant->id, (*creds)[0].id);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->reveal(), kCanary);
 }
 
 TEST_F(CliCredentialTest, ReplaceChecksTheNewKeyAndDeleteRemovesIt) {

@@ -218,6 +218,10 @@ TEST_F(CliServeTest, RotatingAndRewrappingWhileRequestsFlowFailsNoRequest) {
     }
   }
   EXPECT_EQ(env.run({"kms", "verify"}).code, 0);
+  // Neither the provider key nor the gateway key ever reached the server's log.
+  auto log = server->err() + server->out();
+  EXPECT_EQ(log.find(kProviderKey), std::string::npos);
+  EXPECT_EQ(log.find(key), std::string::npos);
 }
 
 }  // namespace
