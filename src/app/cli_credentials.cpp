@@ -100,7 +100,6 @@ net::awaitable<void> probeOnce(upstream::HttpClient& client,
       }
     }
   }
-  client.shutdown();  // no pooled connection or sweep timer keeps the io_context running
 }
 
 // Checks `key` with the provider's cheapest authenticated call (list models) through the same
@@ -149,9 +148,14 @@ ProbeVerdict validateKey(Invocation& inv,
     return verdict;
   }
   std::exception_ptr escaped;
+  auto& http = **client;
   net::co_spawn(io,
-                probeOnce(**client, std::move(request), *adapter, verdict),
-                [&escaped](const std::exception_ptr& e) { escaped = e; });
+                probeOnce(http, std::move(request), *adapter, verdict),
+                [&escaped, &http](const std::exception_ptr& e) {
+                  escaped = e;
+                  // On every path, so no pooled connection or sweep timer keeps io.run() going.
+                  http.shutdown();
+                });
   io.run();
   if (escaped) {
     verdict = ProbeVerdict{};
