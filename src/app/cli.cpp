@@ -31,15 +31,6 @@ config::Config loadConfig(const CommonOptions& options) {
   return config::load(lo);
 }
 
-void addAdminCommands(CLI::App& /*app*/,
-                      CommonOptions& /*common*/,
-                      const std::function<void(CLI::App*)>& /*add_common*/) {}
-
-int runAdminCommand(CLI::App& /*app*/, const config::Config& /*cfg*/) {
-  std::cerr << "livery: unknown command\n";
-  return 2;
-}
-
 void printStartBanner(Gateway& gateway, const config::Config& cfg) {
   auto colon = cfg.listen.rfind(':');
   std::string host = cfg.listen.substr(0, colon);

@@ -721,4 +721,57 @@ Result<void> ControlPlane::retireKek(const Actor& actor, std::uint32_t version) 
   return {};
 }
 
+// ---- console and workspace accounts -----------------------------------------------------------
+
+Result<storage::User> ControlPlane::createUser(const Actor& actor,
+                                               std::string_view tenant_id,
+                                               storage::User user) {
+  if (auto t = requireTenant(tenant_id); !t) {
+    return t.error();
+  }
+  if (user.kind != "admin" && user.kind != "end_user") {
+    return Error{ErrorCode::kBadRequest, "kind must be admin or end_user"}.withParam("kind");
+  }
+  std::string email = user.email;
+  std::transform(email.begin(), email.end(), email.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  auto at = email.find('@');
+  const bool bad_char = std::any_of(email.begin(), email.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+  if (email.size() > 254 || at == std::string::npos || at == 0 || at + 1 == email.size() ||
+      email.find('@', at + 1) != std::string::npos || bad_char) {
+    return Error{ErrorCode::kBadRequest, "email must look like name@example.com"}.withParam(
+        "email");
+  }
+  if (user.display_name.empty()) {
+    user.display_name = email.substr(0, at);
+  }
+  if (auto r = validateName("display_name", user.display_name, 120); !r) {
+    return r.error();
+  }
+  if (user.password_hash.empty()) {
+    return Error{ErrorCode::kBadRequest, "a password is required"}.withParam("password");
+  }
+  user.email = std::move(email);
+  user.tenant_id = std::string(tenant_id);
+  auto stored = stores_.users.insert(std::move(user));
+  if (!stored) {
+    if (stored.error().code == ErrorCode::kConflict) {
+      return Error{ErrorCode::kConflict, "this tenant already has a user with that email"}
+          .withParam("email");
+    }
+    return stored.error();
+  }
+  std::string_view role = stored->role == storage::UserRole::kOwner   ? "owner"
+                          : stored->role == storage::UserRole::kAdmin ? "admin"
+                                                                      : "member";
+  audit(actor,
+        tenant_id,
+        "user.created",
+        detailsJson({{"user_id", stored->id}, {"kind", stored->kind}, {"role", role}}));
+  return stored;
+}
+
 }  // namespace livery::control

@@ -177,6 +177,16 @@ class ControlPlane {
                                    const std::function<void(const RewrapProgress&)>& progress);
   Result<void> retireKek(const Actor& actor, std::uint32_t version);
 
+  // --- console and workspace accounts (the CLI's `livery user create`) ---
+  // Creates a console administrator (kind "admin") or workspace end user ("end_user") of the
+  // tenant. `user.password_hash` must already be an Argon2id hash (crypto::PasswordHasher): the
+  // control plane never sees a password. The email is checked and stored lower-case; kConflict
+  // when the tenant already has a user of that kind with that email. Audited as "user.created"
+  // (user id, kind and role; no email, no hash).
+  Result<storage::User> createUser(const Actor& actor,
+                                   std::string_view tenant_id,
+                                   storage::User user);
+
   // --- audit ---
   Result<void> audit(const Actor& actor,
                      std::string_view tenant_id,

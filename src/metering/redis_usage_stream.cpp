@@ -30,7 +30,9 @@ RedisUsageStream::RedisUsageStream(std::unique_ptr<limits::RedisPool> pool,
   thread_ = std::thread([this] { run(); });
 }
 
-RedisUsageStream::~RedisUsageStream() { stop(); }
+RedisUsageStream::~RedisUsageStream() {
+  stop();
+}
 
 std::string RedisUsageStream::streamKey(std::string_view prefix, std::string_view tenant_id) {
   std::string k(prefix);

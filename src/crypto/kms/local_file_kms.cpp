@@ -273,19 +273,29 @@ Result<WrappedDek> LocalFileKms::wrap(const SecretBytes& dek,
   return out;
 }
 
-bool LocalFileKms::refreshIfDue() {
+bool LocalFileKms::refreshIfDue(std::uint32_t wanted) {
+  // One re-read at a time; a caller that waited here finds the keyring the re-read brought.
+  std::lock_guard refresh_lock(refresh_mu_);
+  std::uint32_t newest = 0;
+  {
+    std::shared_lock lock(mu_);
+    if (keyring_.contains(wanted)) {
+      return true;
+    }
+    newest = keyring_.empty() ? 0 : keyring_.rbegin()->first;
+  }
   const std::int64_t now = clock_.now().time_since_epoch().count();
-  std::int64_t last = last_refresh_ns_.load(std::memory_order_relaxed);
+  const std::int64_t last = last_refresh_ns_.load(std::memory_order_relaxed);
   const std::int64_t interval =
       std::chrono::duration_cast<Clock::SteadyTime::duration>(options_.min_refresh_interval)
           .count();
-  if (now - last < interval) {
+  // A version newer than any we hold means another process rotated: rows under it are about to
+  // arrive (a rewrap), so re-read now. An older unknown version was retired or lost; re-reading
+  // cannot bring it back, so it is rate-limited.
+  if (wanted <= newest && now - last < interval) {
     return false;
   }
-  // One thread wins the slot; the others use whatever keyring is there.
-  if (!last_refresh_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
-    return false;
-  }
+  last_refresh_ns_.store(now, std::memory_order_relaxed);
   auto r = refresh();
   if (!r) {
     LIVERY_LOG(logger_,
@@ -332,7 +342,7 @@ Result<SecretBytes> LocalFileKms::unwrap(const WrappedDekRef& wrapped,
       }
     }
     // A version we do not know: maybe another process rotated since we loaded the file.
-    if (attempt == 0 && !refreshIfDue()) {
+    if (attempt == 0 && !refreshIfDue(wrapped.kek_version)) {
       break;
     }
   }

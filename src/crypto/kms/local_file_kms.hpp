@@ -14,8 +14,10 @@
 // * rotate()/retire() are read-modify-write cycles under an flock on "<file>.lock", written
 //   atomically (temp + fsync + rename + directory fsync), so a CLI rotate and a running server
 //   never lose a version. A running server picks the change up with refresh(), and on its own
-//   when it meets a row wrapped under a version it does not know (at most once per
-//   `min_refresh_interval`).
+//   when it meets a row wrapped under a version it does not know: at once for a version newer
+//   than any it holds (another process rotated), at most once per `min_refresh_interval` for an
+//   older one (retired or lost: re-reading cannot help often). Concurrent callers wait for the
+//   one re-read in flight and then look again, so none fails while it runs.
 // * DEKs are wrapped with AES-256-GCM under the KEK version: blob = nonce(12) || ct(32) ||
 //   tag(16), AAD = crypto::dekAad(...).
 //
@@ -26,6 +28,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 
@@ -86,8 +89,8 @@ class LocalFileKms final : public Kms {
 
   Result<Keyring> load() const;
   Result<void> store(const Keyring& keyring, bool create_new) const;
-  // Unknown-version path: refresh unless one happened within min_refresh_interval.
-  bool refreshIfDue();
+  // Unknown-version path (see the header comment): true when `wanted` may now be in the keyring.
+  bool refreshIfDue(std::uint32_t wanted);
 
   LocalFileKmsOptions options_;
   RandomSource& random_;
@@ -96,6 +99,7 @@ class LocalFileKms final : public Kms {
   mutable std::shared_mutex mu_;  // guards keyring_
   Keyring keyring_;
   std::atomic<std::int64_t> last_refresh_ns_{0};
+  std::mutex refresh_mu_;  // serialises unknown-version re-reads (refreshIfDue)
 };
 
 // File (de)serialisation, exposed for tests and for the CLI's `kms status` on a file it must

@@ -4,16 +4,14 @@
 //  - a revoked key is refused on every node within one second;
 //  - a node killed mid-load: the others keep serving and no completed response is missing
 //    from the ledger.
-#include <signal.h>
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+#include <signal.h>
 
 #include "app/core_services.hpp"
 #include "config/config.hpp"
@@ -33,7 +31,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string seedBinary() { return std::string(LIVERY_BINARY_DIR) + "/tests/livery-seed"; }
+std::string seedBinary() {
+  return std::string(LIVERY_BINARY_DIR) + "/tests/livery-seed";
+}
 
 class MultiNodeTest : public ::testing::Test {
  protected:
@@ -44,10 +44,15 @@ class MultiNodeTest : public ::testing::Test {
     for (auto& c : schema_) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    sets_ = {"storage.backend=postgres", "storage.postgres_url=" + pg,
-             "storage.postgres_schema=" + schema_, "limits.backend=redis", "redis.url=" + redis,
-             "upstream.allow_http_hosts=127.0.0.1", "upstream.allow_private_hosts=127.0.0.1",
-             "sync.poll_interval=200ms", "http.access_log=false"};
+    sets_ = {"storage.backend=postgres",
+             "storage.postgres_url=" + pg,
+             "storage.postgres_schema=" + schema_,
+             "limits.backend=redis",
+             "redis.url=" + redis,
+             "upstream.allow_http_hosts=127.0.0.1",
+             "upstream.allow_private_hosts=127.0.0.1",
+             "sync.poll_interval=200ms",
+             "http.access_log=false"};
     // The KEK file and the pepper are shared by the nodes (as a real fleet shares them through
     // its secret store): all nodes use one data directory for them.
     data_ = dir_.file("shared");
@@ -66,8 +71,14 @@ class MultiNodeTest : public ::testing::Test {
 
   // Seeds one tenant (through the same binary code the CLI uses) and returns its key.
   std::string seed(std::uint32_t rpm, std::uint64_t quota) {
-    std::vector<std::string> args{seedBinary(), "--upstream", upstream_.baseUrl(), "--tenants",
-                                  "1", "--limited-rpm", std::to_string(rpm), "--plan-tokens",
+    std::vector<std::string> args{seedBinary(),
+                                  "--upstream",
+                                  upstream_.baseUrl(),
+                                  "--tenants",
+                                  "1",
+                                  "--limited-rpm",
+                                  std::to_string(rpm),
+                                  "--plan-tokens",
                                   std::to_string(quota)};
     for (auto& a : configArgs()) {
       args.push_back(a);
@@ -81,8 +92,8 @@ class MultiNodeTest : public ::testing::Test {
 
   void startNodes(int n) {
     for (int i = 0; i < n; ++i) {
-      std::vector<std::string> args{testing::liveryBinary(), "serve", "--listen", "127.0.0.1:0",
-                                    "--threads", "1"};
+      std::vector<std::string> args{
+          testing::liveryBinary(), "serve", "--listen", "127.0.0.1:0", "--threads", "1"};
       for (auto& a : configArgs()) {
         args.push_back(a);
       }
@@ -141,8 +152,10 @@ TEST_F(MultiNodeTest, AGlobalRpmLimitHoldsWithinTwoPercentAcrossThreeNodes) {
       while (std::chrono::steady_clock::now() - start < kDuration) {
         std::this_thread::sleep_until(next);
         next += interval;
-        auto r = http.post("/v1/chat/completions", body(),
-                           {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+        auto r =
+            http.post("/v1/chat/completions",
+                      body(),
+                      {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
         if (r.status == 200) {
           ++accepted;
         } else if (r.status == 429) {
@@ -173,10 +186,13 @@ TEST_F(MultiNodeTest, AQuotaSharedByThreeNodesNeverOvershoots) {
   std::vector<std::thread> clients;
   for (int c = 0; c < 12; ++c) {
     clients.emplace_back([&, c] {
-      testing::TestHttpClient http("127.0.0.1", ports_[static_cast<std::size_t>(c) % ports_.size()]);
+      testing::TestHttpClient http("127.0.0.1",
+                                   ports_[static_cast<std::size_t>(c) % ports_.size()]);
       for (int i = 0; i < 60; ++i) {
-        auto r = http.post("/v1/chat/completions", body(),
-                           {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+        auto r =
+            http.post("/v1/chat/completions",
+                      body(),
+                      {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
         if (r.status == 200) {
           ++ok;
         } else if (r.status == 429 && r.body.find("insufficient_quota") != std::string::npos) {
@@ -209,7 +225,8 @@ TEST_F(MultiNodeTest, ARevokedKeyIsRefusedOnEveryNodeWithinOneSecond) {
   startNodes(3);
   for (auto port : ports_) {
     testing::TestHttpClient http("127.0.0.1", port);
-    ASSERT_EQ(http.post("/v1/chat/completions", body(),
+    ASSERT_EQ(http.post("/v1/chat/completions",
+                        body(),
                         {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}})
                   .status,
               200);
@@ -226,8 +243,10 @@ TEST_F(MultiNodeTest, ARevokedKeyIsRefusedOnEveryNodeWithinOneSecond) {
     probes.emplace_back([&, n] {
       testing::TestHttpClient http("127.0.0.1", ports_[n]);
       while (std::chrono::steady_clock::now() - revoked_at < 5s) {
-        auto r = http.post("/v1/chat/completions", body(),
-                           {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
+        auto r =
+            http.post("/v1/chat/completions",
+                      body(),
+                      {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
         if (r.status == 401) {
           took[n] = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - revoked_at);
@@ -261,9 +280,10 @@ TEST_F(MultiNodeTest, ANodeKilledMidLoadLosesNoCompletedResponse) {
         testing::TestHttpClient http("127.0.0.1", ports_[n]);
         while (std::chrono::steady_clock::now() - start < 6s) {
           try {
-            auto r = http.post("/v1/chat/completions", body(),
-                               {{"Authorization", "Bearer " + key},
-                                {"Content-Type", "application/json"}});
+            auto r = http.post(
+                "/v1/chat/completions",
+                body(),
+                {{"Authorization", "Bearer " + key}, {"Content-Type", "application/json"}});
             if (r.status == 200) {
               std::lock_guard lock(mu);
               received.insert(std::string(r.headers.get("x-request-id")));

@@ -1,6 +1,9 @@
 #include "crypto/kms/local_file_kms.hpp"
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -205,6 +208,59 @@ TEST_F(LocalFileKmsTest, ConcurrentRotationsFromTwoInstancesNeverLoseAVersion) {
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->versions().value().size(), 21u);
   EXPECT_EQ(c->currentVersion().value(), 21u);
+}
+
+// A server next to a CLI that rotates and rewraps: the server meets the new version in a row
+// right after its own (re)load, from many threads at once. None of those unwraps may fail.
+TEST_F(LocalFileKmsTest, ANewerVersionRotatedElsewhereIsPickedUpAtOnceByConcurrentUnwraps) {
+  auto server = h.open();
+  auto cli = h.open();
+  ASSERT_TRUE(server && cli);
+  SecretBytes dek(32);
+  dek.data()[0] = 7;
+  const CredentialBinding who{"tnt_alpha", "cred_1", "openai"};
+  ASSERT_EQ(cli->rotate().value(), 2u);  // no clock advance: within the refresh interval
+  auto wrapped = cli->wrap(dek, who, kEnvelopeFormatV1);
+  ASSERT_TRUE(wrapped);
+  ASSERT_EQ(wrapped->kek_version, 2u);
+  const WrappedDekRef ref{wrapped->blob, wrapped->kek_id, wrapped->kek_version};
+  constexpr int kThreads = 8;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto r = server->unwrap(ref, who, kEnvelopeFormatV1);
+      failures += (r && r->reveal() == dek.reveal()) ? 0 : 1;
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(server->currentVersion().value(), 2u);
+}
+
+// An older version that is gone (retired by another process) is re-read for at most once per
+// refresh interval; it never comes back.
+TEST_F(LocalFileKmsTest, ARetiredOlderVersionStaysUnavailable) {
+  auto server = h.open();
+  auto cli = h.open();
+  ASSERT_TRUE(server && cli);
+  SecretBytes dek(32);
+  const CredentialBinding who{"tnt_alpha", "cred_1", "openai"};
+  auto old_wrap = server->wrap(dek, who, kEnvelopeFormatV1);
+  ASSERT_TRUE(old_wrap);
+  ASSERT_TRUE(cli->rotate());
+  ASSERT_TRUE(cli->retire(1));
+  const WrappedDekRef ref{old_wrap->blob, old_wrap->kek_id, old_wrap->kek_version};
+  // The server still holds version 1 in memory until it re-reads the file.
+  EXPECT_TRUE(server->unwrap(ref, who, kEnvelopeFormatV1));
+  ASSERT_TRUE(server->refresh());
+  auto gone = server->unwrap(ref, who, kEnvelopeFormatV1);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().openai_code, kCodeKekUnavailable);
+  h.advanceClock(std::chrono::seconds(5));
+  EXPECT_FALSE(server->unwrap(ref, who, kEnvelopeFormatV1));
 }
 
 TEST_F(LocalFileKmsTest, AFailingRandomGeneratorCreatesNothing) {
