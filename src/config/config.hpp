@@ -135,7 +135,7 @@ struct Price {
 };
 
 struct MeteringConfig {
-  Duration commit_interval = std::chrono::milliseconds(2);  // group-commit window
+  Duration commit_interval = std::chrono::milliseconds(0);  // extra group-commit wait (0: none)
   std::size_t max_batch = 2000;
   std::map<std::string, Price> prices;  // overrides/additions to the built-in table
 };

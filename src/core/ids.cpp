@@ -59,6 +59,15 @@ std::string IdGenerator::next(std::string_view prefix) {
   return encode(prefix, hi, lo);
 }
 
+std::string IdGenerator::nextTimed(std::string_view prefix, std::int64_t unix_ms) {
+  std::uint64_t c = ++counter_;
+  std::uint64_t lo = mix(c ^ key_[0]);  // distinct within this generator
+  // hi: 48 bits of time, then 16 bits of the keyed counter mix (distinct generators differ in
+  // lo's key; time-ordering only needs the top bits).
+  std::uint64_t hi = (static_cast<std::uint64_t>(unix_ms) << 16) | (mix(lo ^ key_[1]) & 0xffff);
+  return encode(prefix, hi, lo);
+}
+
 std::string randomId(std::string_view prefix) {
   std::uint64_t words[2];
   if (RAND_bytes(reinterpret_cast<unsigned char*>(words), sizeof(words)) != 1) {  // NOLINT

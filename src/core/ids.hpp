@@ -15,6 +15,10 @@ class IdGenerator {
   IdGenerator();
   // prefix + '_' + 26 lowercase base32 characters (128 bits).
   std::string next(std::string_view prefix);
+  // Like next(), but the first 10 characters encode `unix_ms` (48 bits), so ids sort by time
+  // (ULID-like). Request ids are the primary key of the usage ledger: time-ordered keys append
+  // to the index instead of splitting random pages.
+  std::string nextTimed(std::string_view prefix, std::int64_t unix_ms);
 
  private:
   std::uint64_t key_[2];

@@ -390,7 +390,7 @@ class Server::Impl {
                               std::string message,
                               std::string_view reason,
                               const std::string& remote) {
-    auto request_id = w.ids.next("req");
+    auto request_id = w.ids.nextTimed("req", clock_.unixMillis());
     Response res = Response::error(Error{code, std::move(message)});
     std::uint64_t bytes = 0;
     co_await writeResponse(stream, res, request_id, false, false, bytes);
@@ -622,7 +622,7 @@ class Server::Impl {
       req.body = std::move(msg.body());
       req.remote_ip = remote;
 
-      std::string request_id = w.ids.next("req");
+      std::string request_id = w.ids.nextTimed("req", clock_.unixMillis());
       bool head_only = req.method == Method::kHead;
       SessionWriter writer(stream, cfg_, request_id, req.version == 10, head_only);
       Exchange ex{req, writer, request_id, {}, started, w.index, {}, {}, {}, 0};

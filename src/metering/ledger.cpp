@@ -64,6 +64,7 @@ std::size_t Ledger::pending() const {
 }
 
 bool Ledger::enqueue(Pending p) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= options_.max_pending || stopped_) {
@@ -72,8 +73,14 @@ bool Ledger::enqueue(Pending p) {
     }
     queue_.push_back(std::move(p));
     pending_gauge_.set(static_cast<std::int64_t>(queue_.size()));
+    // Wake the writer only when it sleeps: while it is writing a batch it takes everything
+    // queued when it comes back, and a notify per record would cost a futex call per request.
+    wake = writer_idle_;
+    writer_idle_ = false;
   }
-  cv_.notify_one();
+  if (wake) {
+    cv_.notify_one();
+  }
   return true;
 }
 
@@ -126,7 +133,9 @@ void Ledger::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      writer_idle_ = queue_.empty();
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      writer_idle_ = false;
       if (queue_.empty() && stopping_) {
         return;
       }

@@ -96,6 +96,7 @@ class Ledger {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   bool stopped_ = false;
+  bool writer_idle_ = true;  // the writer waits on cv_: enqueue must notify
   std::chrono::steady_clock::time_point stop_deadline_;
   std::thread thread_;
 };
