@@ -1,5 +1,6 @@
 #include "metering/ledger.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include <boost/asio/associated_executor.hpp>
@@ -85,28 +86,25 @@ bool Ledger::enqueue(Pending p) {
 }
 
 void Ledger::submit(storage::UsageRecord record) {
-  if (!enqueue(Pending{std::move(record), {}, std::chrono::steady_clock::now()})) {
+  if (!enqueue(Pending{std::move(record), {}, std::nullopt, std::chrono::steady_clock::now()})) {
     LIVERY_LOG(log_, Error, "ledger_queue_full", {"max_pending", options_.max_pending});
   }
 }
 
 net::awaitable<Result<void>> Ledger::commit(storage::UsageRecord record) {
   auto initiation = [this](auto handler, storage::UsageRecord rec) {
-    auto work = net::make_work_guard(net::get_associated_executor(handler));
+    net::any_io_executor ex = net::get_associated_executor(handler);
     // std::function needs a copyable target; the handler is move-only, so share it.
-    auto shared = std::make_shared<std::pair<decltype(handler), decltype(work)>>(std::move(handler),
-                                                                                 std::move(work));
-    auto done = [shared](Result<void> r) {
-      auto ex = shared->second.get_executor();
-      net::dispatch(ex, [shared, r = std::move(r)]() mutable {
-        std::move(shared->first)(std::move(r));
-        shared->second.reset();
-      });
-    };
-    Pending p{std::move(rec), done, std::chrono::steady_clock::now()};
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    Pending p{std::move(rec),
+              [shared](Result<void> r) { std::move (*shared)(std::move(r)); },
+              net::make_work_guard(ex),
+              std::chrono::steady_clock::now()};
     if (!enqueue(std::move(p))) {
-      done(fail(
-          ErrorCode::kUnavailable, "usage ledger is overloaded; try again", "ledger queue full"));
+      net::post(ex, [shared] {
+        std::move (*shared)(fail(
+            ErrorCode::kUnavailable, "usage ledger is overloaded; try again", "ledger queue full"));
+      });
     }
   };
   auto op = net::async_initiate<const net::use_awaitable_t<>&, void(Result<void>)>(
@@ -114,11 +112,54 @@ net::awaitable<Result<void>> Ledger::commit(storage::UsageRecord record) {
   co_return co_await std::move(op);
 }
 
+void Ledger::complete(std::vector<Pending>& batch,
+                      const Result<void>& result,
+                      bool only_expired,
+                      std::chrono::steady_clock::time_point now,
+                      std::chrono::milliseconds timeout) {
+  struct Group {
+    net::any_io_executor executor;
+    std::vector<std::function<void(Result<void>)>> fns;
+    std::vector<net::executor_work_guard<net::any_io_executor>> work;
+  };
+  std::vector<Group> groups;
+  for (auto& p : batch) {
+    if (!p.done || (only_expired && now - p.queued <= timeout)) {
+      continue;
+    }
+    if (!p.work) {
+      p.done(result);  // a blocking waiter (commitBlocking) resumes from here
+      p.done = nullptr;
+      continue;
+    }
+    auto ex = p.work->get_executor();
+    auto it = std::find_if(
+        groups.begin(), groups.end(), [&](const Group& g) { return g.executor == ex; });
+    if (it == groups.end()) {
+      groups.push_back(Group{ex, {}, {}});
+      it = std::prev(groups.end());
+    }
+    it->fns.push_back(std::move(p.done));
+    it->work.push_back(std::move(*p.work));
+    p.done = nullptr;
+    p.work.reset();
+  }
+  for (auto& g : groups) {
+    auto ex = g.executor;
+    net::post(ex, [fns = std::move(g.fns), work = std::move(g.work), result]() mutable {
+      for (auto& f : fns) {
+        f(result);
+      }
+    });
+  }
+}
+
 Result<void> Ledger::commitBlocking(storage::UsageRecord record) {
   auto promise = std::make_shared<std::promise<Result<void>>>();
   auto fut = promise->get_future();
   Pending p{std::move(record),
             [promise](Result<void> r) { promise->set_value(std::move(r)); },
+            std::nullopt,
             std::chrono::steady_clock::now()};
   if (!enqueue(std::move(p))) {
     return fail(ErrorCode::kUnavailable, "usage ledger is overloaded");
@@ -165,12 +206,7 @@ void Ledger::run() {
         batches_.inc();
         committed_.inc(records.size());
         backoff = std::chrono::milliseconds(10);
-        for (auto& p : batch) {
-          if (p.done) {
-            p.done(Result<void>{});
-            p.done = nullptr;
-          }
-        }
+        complete(batch, Result<void>{}, false, {}, {});
         if (on_committed_) {
           on_committed_(records);
         }
@@ -184,23 +220,18 @@ void Ledger::run() {
                  {"error",
                   r.error().log_detail.empty() ? r.error().client_message : r.error().log_detail});
       auto now = std::chrono::steady_clock::now();
-      for (auto& p : batch) {
-        if (p.done && now - p.queued > options_.waiter_timeout) {
-          p.done(fail(ErrorCode::kUnavailable,
-                      "usage could not be recorded; try again",
-                      "ledger store failing"));
-          p.done = nullptr;
-        }
-      }
+      complete(batch,
+               fail(ErrorCode::kUnavailable,
+                    "usage could not be recorded; try again",
+                    "ledger store failing"),
+               true,
+               now,
+               options_.waiter_timeout);
       {
         std::unique_lock lock(mu_);
         if (stopping_ && now > stop_deadline_) {
           LIVERY_LOG(log_, Error, "ledger_records_lost_at_shutdown", {"records", records.size()});
-          for (auto& p : batch) {
-            if (p.done) {
-              p.done(fail(ErrorCode::kUnavailable, "shutting down"));
-            }
-          }
+          complete(batch, fail(ErrorCode::kUnavailable, "shutting down"), false, {}, {});
           return;
         }
         cv_.wait_for(lock, backoff, [&] { return false; });

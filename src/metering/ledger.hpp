@@ -6,8 +6,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "core/error.hpp"
 #include "core/net.hpp"
@@ -75,11 +79,21 @@ class Ledger {
  private:
   struct Pending {
     storage::UsageRecord record;
-    std::function<void(Result<void>)> done;  // empty for submit()
+    // Resumes the waiter; runs on `work`'s executor (inline on the writer thread when `work` is
+    // empty: commitBlocking). Empty for submit().
+    std::function<void(Result<void>)> done;
+    std::optional<net::executor_work_guard<net::any_io_executor>> work;
     std::chrono::steady_clock::time_point queued;
   };
   bool enqueue(Pending p);
   void run();
+  // Completes the waiters of `batch` (those with `done`), one post per executor: a batch of N
+  // requests of one I/O thread wakes that thread once, not N times.
+  static void complete(std::vector<Pending>& batch,
+                       const Result<void>& result,
+                       bool only_expired,
+                       std::chrono::steady_clock::time_point now,
+                       std::chrono::milliseconds timeout);
 
   LedgerSink& sink_;
   LedgerOptions options_;

@@ -24,12 +24,6 @@ namespace {
 
 constexpr auto kAsTuple = net::as_tuple(net::use_awaitable);
 
-std::uint64_t randomWord() {
-  std::uint64_t v = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof(v));  // NOLINT: byte view of a word
-  return v;
-}
-
 net::awaitable<bool> clientGone() {
   auto state = co_await net::this_coro::cancellation_state;
   co_return state.cancelled() != net::cancellation_type::none;
@@ -73,6 +67,12 @@ routing::AttemptFailure fromUpstream(const providers::UpstreamFailure& u) {
   return f;
 }
 
+std::uint64_t randomSeed() {
+  std::uint64_t v = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof(v));  // NOLINT: byte view of a word
+  return v;
+}
+
 }  // namespace
 
 // The state of the attempt in progress, and what it left behind.
@@ -108,7 +108,18 @@ DispatchStage::DispatchStage(const providers::ProviderRegistry& providers,
       fallbacks_total_(
           metrics.counter("livery_fallbacks_total", "Attempts that moved to another deployment")),
       aborted_total_(metrics.counter("livery_requests_aborted_total",
-                                     "Requests whose client went away before the end")) {}
+                                     "Requests whose client went away before the end")),
+      random_state_(randomSeed()) {}
+
+std::uint64_t DispatchStage::randomWord() noexcept {
+  // Load-balancing order and retry jitter need well-spread numbers, not secrets: a splitmix64
+  // step over an atomic counter seeded from the CSPRNG (RAND_bytes per request cost a getpid
+  // syscall and a lock).
+  std::uint64_t z = random_state_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 http::Headers DispatchStage::responseHeaders(const RequestContext& ctx, bool stream) const {
   http::Headers h;

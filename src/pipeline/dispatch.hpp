@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <vector>
 
 #include "pipeline/ports.hpp"
@@ -74,6 +75,7 @@ class DispatchStage final : public Stage {
                                    void* response,
                                    Attempt& attempt);
   http::Headers responseHeaders(const RequestContext& ctx, bool stream) const;
+  std::uint64_t randomWord() noexcept;
 
   const providers::ProviderRegistry& providers_;
   std::vector<upstream::Client*> clients_;
@@ -87,6 +89,7 @@ class DispatchStage final : public Stage {
   Counter& attempts_total_;
   Counter& fallbacks_total_;
   Counter& aborted_total_;
+  std::atomic<std::uint64_t> random_state_;
 };
 
 }  // namespace livery::pipeline
