@@ -445,7 +445,10 @@ class AdminApi {
       co_return fail(ex, t.error());
     }
     ex.tenant_id = t->id;
-    auto usage = co_await blocking([this, id = t->id] { return monthUsage(ctx_, id); });
+    // Only reference captures in a lambda built inside a co_await expression (GCC 12 destroys
+    // by-value captures of such temporaries twice; docs/STYLE.md §17).
+    const std::string& id = t->id;
+    auto usage = co_await blocking([this, &id] { return monthUsage(ctx_, id); });
     auto out = toJson(*t);
     out["usage_month"] = std::move(usage);
     co_return jsonResponse(200, out);
