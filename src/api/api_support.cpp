@@ -1,6 +1,7 @@
 #include "api/api_support.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
 
@@ -147,11 +148,11 @@ Result<std::optional<std::int64_t>> queryInt(const http::Request& request,
   if (text.empty()) {
     return std::optional<std::int64_t>{};
   }
-  if (text.size() > 19 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.front() == '-') {
     return badQuery(name, fmt::format("'{}' must be a non-negative integer", name));
   }
-  auto v = static_cast<std::int64_t>(std::stoll(text));
   if (v < min || v > max) {
     return badQuery(name, fmt::format("'{}' must be between {} and {}", name, min, max));
   }
@@ -256,12 +257,12 @@ std::string usageCsv(const std::vector<storage::UsageTotals>& rows) {
 std::vector<storage::UsageTotals> mergeByMonth(const std::vector<storage::UsageTotals>& days) {
   std::map<storage::Millis, storage::UsageTotals> months;
   for (const auto& d : days) {
-    storage::Millis start = 0;
-    try {
-      start = monthStartOf(std::stoll(d.key));
-    } catch (...) {
+    storage::Millis bucket = 0;
+    auto [end, ec] = std::from_chars(d.key.data(), d.key.data() + d.key.size(), bucket);
+    if (ec != std::errc() || end != d.key.data() + d.key.size()) {
       continue;  // not a bucket key
     }
+    auto start = monthStartOf(bucket);
     auto& m = months[start];
     m.key = std::to_string(start);
     m.requests += d.requests;

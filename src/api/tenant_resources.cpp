@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -228,9 +229,9 @@ Result<storage::User> findInvitedUser(ApiContext& ctx,
   }
   auto expected = crypto::hexDecode(marker.substr(0, colon));
   storage::Millis expires = 0;
-  try {
-    expires = std::stoll(std::string(marker.substr(colon + 1)));
-  } catch (...) {
+  auto digits = marker.substr(colon + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), expires);
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
     return invalid();
   }
   auto digest = ctx.hasher.hash(secret);
@@ -245,7 +246,7 @@ Result<storage::User> findInvitedUser(ApiContext& ctx,
 
 namespace {
 
-class TenantResources : public std::enable_shared_from_this<TenantResources> {
+class TenantResources {
  public:
   TenantResources(ApiContext& ctx, SessionManager& sessions)
       : ctx_(ctx),
@@ -259,8 +260,11 @@ class TenantResources : public std::enable_shared_from_this<TenantResources> {
 
   using Handler = net::awaitable<Response> (TenantResources::*)(Exchange&, TenantScope);
 
-  void mount(http::Router& router, const std::string& prefix, ScopeResolver resolve) {
-    auto self = shared_from_this();
+  // Registers the handlers; each holds `self`, so the resources live as long as the router.
+  static void mount(const std::shared_ptr<TenantResources>& self,
+                    http::Router& router,
+                    const std::string& prefix,
+                    const ScopeResolver& resolve) {
     auto add = [&](Method m, std::string_view path, Handler h, bool watch = false) {
       std::string pattern = prefix + std::string(path);
       router.add(m,
@@ -1515,8 +1519,8 @@ void addTenantResourceRoutes(http::Router& router,
                              SessionManager& sessions,
                              const std::string& prefix,
                              ScopeResolver resolve) {
-  auto resources = std::make_shared<TenantResources>(ctx, sessions);
-  resources->mount(router, prefix, std::move(resolve));
+  TenantResources::mount(
+      std::make_shared<TenantResources>(ctx, sessions), router, prefix, std::move(resolve));
 }
 
 }  // namespace livery::api

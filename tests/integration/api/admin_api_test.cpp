@@ -173,6 +173,8 @@ TEST_F(AdminApiTest, ReportsUsageAsJsonAndCsv) {
   EXPECT_NE(csv.body.find(a.id + ",2,"), std::string::npos) << csv.body;
   EXPECT_EQ(op.get("/admin/v1/usage?group_by=weekday").status, 400);
   EXPECT_EQ(op.get("/admin/v1/usage?from=yesterday").status, 400);
+  EXPECT_EQ(op.get("/admin/v1/usage?from=99999999999999999999").status, 400);
+  EXPECT_EQ(op.get("/admin/v1/usage?from=-5").status, 400);
 }
 
 TEST_F(AdminApiTest, StreamsUsageEventsOfEveryTenant) {
