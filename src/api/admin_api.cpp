@@ -78,10 +78,18 @@ json::object kekStatusJson(const std::vector<control::KekVersionReport>& version
   return json::object{{"versions", std::move(list)}};
 }
 
-// Reads a Plan body onto `plan` (fields absent keep their value).
+// Reads a Plan body onto `plan` (fields absent keep their value). The read-only created_at and
+// updated_at of a Plan object are accepted and ignored, so a client may send back what it read.
 Result<void> readPlan(const BodyReader& body, storage::Plan& plan, bool create) {
-  if (auto r = body.allowOnly(
-          {"id", "name", "monthly_token_quota", "rpm", "tpm", "max_api_keys", "features"});
+  if (auto r = body.allowOnly({"id",
+                               "name",
+                               "monthly_token_quota",
+                               "rpm",
+                               "tpm",
+                               "max_api_keys",
+                               "features",
+                               "created_at",
+                               "updated_at"});
       !r) {
     return r;
   }

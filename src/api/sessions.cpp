@@ -306,6 +306,7 @@ class CookieSessions final : public SessionManager {
         auto& stores = ctx_.stores;
         (void)co_await offload(ctx_.blocking,
                                [&stores, digest = *d] { return stores.sessions.remove(digest); });
+        forget(digestKey(*d));  // in case a concurrent lookup cached it meanwhile
       }
     }
     co_return fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
@@ -314,16 +315,13 @@ class CookieSessions final : public SessionManager {
   }
 
   net::awaitable<Result<void>> endAllFor(std::string tenant_id, std::string user_id) override {
-    {
-      std::lock_guard lock(cache_mu_);
-      std::erase_if(cache_, [&](const auto& kv) {
-        return kv.second.info.tenant_id == tenant_id && kv.second.info.user_id == user_id;
-      });
-    }
+    forgetUser(tenant_id, user_id);
     auto& stores = ctx_.stores;
     auto removed = co_await offload(ctx_.blocking, [&stores, &tenant_id, &user_id] {
       return stores.sessions.removeForUser(tenant_id, user_id);
     });
+    // Again: a lookup that read the store just before the removal may have cached it since.
+    forgetUser(tenant_id, user_id);
     if (!removed) {
       co_return removed.error();
     }
@@ -572,6 +570,13 @@ class CookieSessions final : public SessionManager {
   void forget(const std::string& cache_key) {
     std::lock_guard lock(cache_mu_);
     cache_.erase(cache_key);
+  }
+
+  void forgetUser(const std::string& tenant_id, const std::string& user_id) {
+    std::lock_guard lock(cache_mu_);
+    std::erase_if(cache_, [&](const auto& kv) {
+      return kv.second.info.tenant_id == tenant_id && kv.second.info.user_id == user_id;
+    });
   }
 
   // An Argon2id hash of a random password, verified against when an account does not exist.

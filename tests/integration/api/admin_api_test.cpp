@@ -99,7 +99,10 @@ TEST_F(AdminApiTest, ManagesPlans) {
                          R"({"id":"pro","name":"Pro","monthly_token_quota":1000000,"rpm":60,)"
                          R"("tpm":100000,"max_api_keys":3,"features":["jwt"]})");
   ASSERT_EQ(created.status, 201) << created.body;
-  auto put = op.put("/admin/v1/plans/pro", R"({"rpm":120})");
+  // What the operator console sends back: the object it read, edited.
+  auto read = parseObject(op.get("/admin/v1/plans/pro"));
+  read["rpm"] = 120;
+  auto put = op.put("/admin/v1/plans/pro", json::serialize(read));
   ASSERT_EQ(put.status, 200) << put.body;
   auto p = parseObject(put);
   EXPECT_EQ(p.at("rpm").as_int64(), 120);

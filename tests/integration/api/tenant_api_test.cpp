@@ -348,6 +348,23 @@ TEST_F(TenantApiTest, QuotaShowsTheMonthsUseAgainstThePlan) {
   EXPECT_EQ(after.at("remaining").as_int64(), 100000 - after.at("used").as_int64());
 }
 
+TEST_F(TenantApiTest, UsageCsvCellsCannotStartAFormula) {
+  auto t = createTenant("acme");
+  h_->routeTo(t.id, "gpt-4o", "openai", "gpt-4o");
+  auto c = consoleAs("acme");
+  auto key = str(parseObject(c.post("/api/v1/keys", R"({"name":"app"})")).at("key"));
+  auto body = json::serialize(
+      json::object{{"model", "gpt-4o"},
+                   {"user", "=HYPERLINK(\"http://evil\")"},
+                   {"messages", json::array{json::object{{"role", "user"}, {"content", "hi"}}}}});
+  ASSERT_EQ(h_->chat(key, body, host("acme")).status, 200);
+  auto csv = c.get("/api/v1/usage?group_by=user&format=csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.body.find("\"'=HYPERLINK(\"\"http://evil\"\")\",1,"), std::string::npos)
+      << csv.body;
+  EXPECT_EQ(csv.body.find("\n=HYPERLINK"), std::string::npos);
+}
+
 TEST_F(TenantApiTest, WebhookUrlsAreGuardedAndTheSecretIsShownOnSave) {
   auto t = createTenant("acme");
   auto c = consoleAs("acme");
