@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -239,6 +240,25 @@ std::string TestSigningKey::publicPem() const {
   std::string out(data, static_cast<std::size_t>(len));
   BIO_free(bio);
   return out;
+}
+
+std::string TestSigningKey::rsaJwk(const std::string& kid) const {
+  auto param = [&](const char* name) {
+    BIGNUM* bn = nullptr;
+    if (EVP_PKEY_get_bn_param(impl_->key, name, &bn) != 1) {
+      throw std::runtime_error("not an RSA key");
+    }
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(BN_num_bytes(bn)));
+    BN_bn2bin(bn, bytes.data());
+    BN_free(bn);
+    return crypto::base64UrlEncode(bytes);
+  };
+  return json::serialize(json::object{{"kty", "RSA"},
+                                      {"kid", kid},
+                                      {"alg", "RS256"},
+                                      {"use", "sig"},
+                                      {"n", param("n")},
+                                      {"e", param("e")}});
 }
 
 std::string TestSigningKey::sign(std::string_view header, std::string_view payload) const {

@@ -104,6 +104,9 @@ class TestSigningKey {
   TestSigningKey& operator=(TestSigningKey&&) noexcept;
 
   std::string publicPem() const;
+  // The public key as a JWK object ({"kty":"RSA","kid","alg":"RS256","use":"sig","n","e"}); RSA
+  // keys only.
+  std::string rsaJwk(const std::string& kid) const;
   // header and payload are JSON texts; signed with RS256 or ES256 (JOSE R||S).
   std::string sign(std::string_view header, std::string_view payload) const;
 

@@ -1,9 +1,11 @@
 // The tenant console API (/api/v1) through the real gateway: credentials validated against the
 // fake provider, API keys, branding and assets, domains, routes, prompts, quota, webhook, audit,
 // JWT keys, console admins (invitations) and workspace accounts.
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
@@ -419,7 +421,29 @@ TEST_F(TenantApiTest, RegistersJwtKeysOfEachKind) {
             409);
   EXPECT_EQ(c.del("/api/v1/jwt-keys/" + str(parseObject(hs).at("id"))).status, 204);
   EXPECT_EQ(parseObject(c.get("/api/v1/jwt-keys")).at("data").as_array().size(), 1u);
-  (void)t;
+
+  // A JWKS document: its keys verify tokens on /v1 by their own kid.
+  auto rotated = testing::TestSigningKey::rsa();
+  auto jwks = "{\"keys\":[" + rotated.rsaJwk("2024-11") + "]}";
+  auto added =
+      c.post("/api/v1/jwt-keys",
+             json::serialize(json::object{
+                 {"kid", "app-jwks"}, {"algorithm", "RS256"}, {"jwks", json::parse(jwks)}}));
+  ASSERT_EQ(added.status, 201) << added.body;
+  auto listed = parseObject(c.get("/api/v1/jwt-keys")).at("data").as_array();
+  bool has_jwks = false;
+  for (const auto& k : listed) {
+    has_jwks = has_jwks || str(k.at("format")) == "jwks";
+  }
+  EXPECT_TRUE(has_jwks);
+  h_->routeTo(t.id, "gpt-4o", "openai", "gpt-4o");
+  auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             300;
+  auto token = rotated.sign(R"({"alg":"RS256","kid":"2024-11"})",
+                            json::serialize(json::object{{"sub", "u-9"}, {"exp", exp}}));
+  EXPECT_EQ(h_->chat(token, GatewayHarness::simpleChat("gpt-4o"), host("acme")).status, 200);
 }
 
 TEST_F(TenantApiTest, InvitedAdminsChooseTheirPasswordOnce) {
