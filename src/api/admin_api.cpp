@@ -389,7 +389,7 @@ class AdminApi {
       if (auto r = validatePassword(*taken->secret); !r) {
         co_return fail(ex, badField("admin_password", r.error().client_message));
       }
-      auto& passwords = ctx_.passwords;
+      const auto& passwords = ctx_.passwords;
       const SecretBytes& secret = *taken->secret;
       auto hashed = co_await blocking([&passwords, &secret] { return passwords.hash(secret); });
       taken->secret->wipe();

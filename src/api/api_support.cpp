@@ -423,7 +423,7 @@ json::value monthUsage(ApiContext& ctx, const std::string& tenant_id) {
 Result<SecretBody> takeSecretField(std::string_view body,
                                    std::string_view field,
                                    std::size_t max_len) {
-  if (body.size() > 64 * 1024) {
+  if (body.size() > std::size_t{64} * 1024) {
     return Error{ErrorCode::kPayloadTooLarge, "request body too large"};
   }
   if (body.empty()) {
@@ -441,7 +441,7 @@ Result<SecretBody> takeSecretField(std::string_view body,
   }
   auto& obj = v.as_object();
   std::optional<SecretBytes> secret;
-  if (auto it = obj.find(field); it != obj.end()) {
+  if (auto* it = obj.find(field); it != obj.end()) {
     auto& value = it->value();
     if (!value.is_null()) {
       if (!value.is_string()) {

@@ -58,7 +58,8 @@ bool isMutating(const http::Request& request);
 // Content-Type is application/json (with optional parameters).
 bool hasJsonContentType(const http::Request& request);
 // The body as a strict JSON object (empty body: {}), at most `max_bytes`.
-Result<BodyReader> jsonBody(const http::Request& request, std::size_t max_bytes = 256 * 1024);
+Result<BodyReader> jsonBody(const http::Request& request,
+                            std::size_t max_bytes = std::size_t{256} * 1024);
 // Integer query parameter; absent: nullopt; malformed or out of range: kBadRequest.
 Result<std::optional<std::int64_t>> queryInt(const http::Request& request,
                                              std::string_view name,

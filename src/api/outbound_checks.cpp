@@ -34,7 +34,7 @@ namespace {
 // console (the gateway's own first-byte timeout is for long generations, not for this).
 constexpr std::chrono::seconds kProbeTimeout{15};
 constexpr std::chrono::seconds kChallengeTimeout{10};
-constexpr std::size_t kMaxProbeBody = 4 * 1024 * 1024;
+constexpr std::size_t kMaxProbeBody = std::size_t{4} * 1024 * 1024;
 
 using Deadline = std::chrono::steady_clock::time_point;
 

@@ -39,7 +39,7 @@ using std::chrono::milliseconds;
 constexpr std::chrono::seconds kCacheTtl{5};
 constexpr std::size_t kMaxCachedSessions = 10'000;
 constexpr std::size_t kCsrfBytes = 32;
-constexpr std::int64_t kPruneEveryMs = 10 * 60 * 1000;
+constexpr std::int64_t kPruneEveryMs = std::int64_t{10} * 60 * 1000;
 
 // Sign-in throttling: failures counted in a fixed window that starts at the first failure.
 struct ThrottlePolicy {
@@ -47,10 +47,10 @@ struct ThrottlePolicy {
   storage::Millis window_ms;
 };
 // Per account: a password guesser gets 5 tries per quarter hour.
-constexpr ThrottlePolicy kPerAccount{5, 15 * 60 * 1000};
+constexpr ThrottlePolicy kPerAccount{5, storage::Millis{15} * 60 * 1000};
 // Per client address: generous enough for an office behind one NAT, tight enough to stop a
 // spray over many accounts.
-constexpr ThrottlePolicy kPerAddress{20, 15 * 60 * 1000};
+constexpr ThrottlePolicy kPerAddress{20, storage::Millis{15} * 60 * 1000};
 constexpr std::size_t kMaxThrottleEntries = 100'000;
 
 // Counts failed sign-ins per key. Thread-safe.
@@ -367,9 +367,9 @@ class CookieSessions final : public SessionManager {
       std::optional<Error> error;  // a store failure (not a wrong password)
     };
     auto& stores = ctx_.stores;
-    auto& passwords = ctx_.passwords;
+    const auto& passwords = ctx_.passwords;
     auto& control = ctx_.control;
-    auto& clock = ctx_.clock;
+    const auto& clock = ctx_.clock;
     auto outcome = co_await offload(ctx_.blocking, [&]() -> Outcome {
       Outcome o;
       auto user = stores.users.findByEmail(tenant_id, kind, lower);

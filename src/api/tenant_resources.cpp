@@ -51,7 +51,7 @@ namespace {
 
 constexpr storage::Millis kInviteLifetimeMs = 7LL * 24 * 60 * 60 * 1000;
 constexpr std::string_view kInviteMarker = "invite:";
-constexpr std::size_t kMaxPromptBytes = 32 * 1024;
+constexpr std::size_t kMaxPromptBytes = std::size_t{32} * 1024;
 constexpr std::size_t kMaxListed = 1000;
 constexpr std::string_view kJwtSecretProvider = "jwt-hs256";
 
@@ -473,7 +473,7 @@ class TenantResources {
       if (auto r = validatePassword(secret); !r) {
         co_return fail(ex, r.error());
       }
-      auto& passwords = ctx_.passwords;
+      const auto& passwords = ctx_.passwords;
       auto hashed = co_await blocking([&passwords, &secret] { return passwords.hash(secret); });
       if (!hashed) {
         co_return fail(ex, hashed.error());
@@ -574,7 +574,7 @@ class TenantResources {
         co_return fail(ex, r.error());
       }
     }
-    auto& passwords = ctx_.passwords;
+    const auto& passwords = ctx_.passwords;
     const SecretBytes& secret = *taken->secret;
     auto hashed = co_await blocking([&passwords, &secret] { return passwords.hash(secret); });
     taken->secret->wipe();
@@ -1431,7 +1431,7 @@ class TenantResources {
     }
     auto kid = body.requiredString("kid", 128);
     auto algorithm = body.requiredString("algorithm", 8);
-    auto pem = body.optionalString("public_pem", 16 * 1024);
+    auto pem = body.optionalString("public_pem", std::size_t{16} * 1024);
     auto issuer = body.optionalString("issuer", 512);
     auto audience = body.optionalString("audience", 512);
     if (auto e = firstError(kid, algorithm, pem, issuer, audience)) {
@@ -1471,7 +1471,7 @@ class TenantResources {
       key.public_pem = std::move(**pem);
     } else if (jwks != nullptr) {
       auto text = jwks->is_string() ? std::string(jwks->as_string()) : json::serialize(*jwks);
-      if (text.size() > 64 * 1024 || text.empty() || text.front() != '{') {
+      if (text.size() > std::size_t{64} * 1024 || text.empty() || text.front() != '{') {
         co_return fail(ex, badField("jwks", "'jwks' must be a JWKS document ({\"keys\":[…]})"));
       }
       if (auto check = crypto::JwtKey::jwks(text, *alg); !check) {
@@ -1519,8 +1519,7 @@ void addTenantResourceRoutes(http::Router& router,
                              SessionManager& sessions,
                              const std::string& prefix,
                              ScopeResolver resolve) {
-  TenantResources::mount(
-      std::make_shared<TenantResources>(ctx, sessions), router, prefix, std::move(resolve));
+  TenantResources::mount(std::make_shared<TenantResources>(ctx, sessions), router, prefix, resolve);
 }
 
 }  // namespace livery::api

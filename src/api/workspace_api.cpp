@@ -31,7 +31,7 @@ using http::Method;
 using http::Response;
 
 constexpr std::size_t kMaxMessages = 2000;
-constexpr std::size_t kMaxConversationBody = 4 * 1024 * 1024;
+constexpr std::size_t kMaxConversationBody = std::size_t{4} * 1024 * 1024;
 constexpr std::size_t kMaxListedConversations = 200;
 
 Error noSuchRoute() {
@@ -216,14 +216,14 @@ void addWorkspaceRoutes(http::Router& router, ApiContext& ctx, SessionManager& s
         if (!hasJsonContentType(ex.request)) {
           co_return errorResponse(ctx, ex, jsonRequired());
         }
-        auto body = jsonBody(ex.request, 32 * 1024);
+        auto body = jsonBody(ex.request, std::size_t{32} * 1024);
         if (!body) {
           co_return errorResponse(ctx, ex, body.error());
         }
         if (auto r = body->allowOnly({"token"}); !r) {
           co_return errorResponse(ctx, ex, r.error());
         }
-        auto token = body->requiredString("token", 16 * 1024);
+        auto token = body->requiredString("token", std::size_t{16} * 1024);
         if (!token) {
           co_return errorResponse(ctx, ex, token.error());
         }
