@@ -775,3 +775,351 @@ Result<storage::User> ControlPlane::createUser(const Actor& actor,
 }
 
 }  // namespace livery::control
+
+// ==== Console, workspace and white-label state (the HTTP APIs) ================================
+
+namespace livery::control {
+
+namespace {
+
+std::string_view roleName(storage::UserRole r) {
+  switch (r) {
+    case storage::UserRole::kOwner:
+      return "owner";
+    case storage::UserRole::kAdmin:
+      return "admin";
+    case storage::UserRole::kMember:
+      return "member";
+  }
+  return "member";
+}
+
+std::string_view domainStatusName(storage::DomainStatus s) {
+  switch (s) {
+    case storage::DomainStatus::kPending:
+      return "pending";
+    case storage::DomainStatus::kVerified:
+      return "verified";
+    case storage::DomainStatus::kActive:
+      return "active";
+  }
+  return "pending";
+}
+
+}  // namespace
+
+// ---- accounts ---------------------------------------------------------------------------------
+
+Result<storage::User> ControlPlane::createUser(const Actor& actor, storage::User user) {
+  if (user.kind != "admin" && user.kind != "end_user") {
+    return Error{ErrorCode::kBadRequest, "kind must be admin or end_user"};
+  }
+  if (auto t = requireTenant(user.tenant_id); !t) {
+    return t.error();
+  }
+  auto created = stores_.users.insert(std::move(user));
+  if (!created) {
+    if (created.error().code == ErrorCode::kConflict) {
+      return Error{ErrorCode::kConflict, "an account with this e-mail address exists"}.withParam(
+          "email");
+    }
+    return created.error();
+  }
+  audit(actor,
+        created->tenant_id,
+        created->kind == "admin" ? "admin.created" : "user.created",
+        detailsJson({{"user_id", created->id},
+                     {"email", created->email},
+                     {"role", roleName(created->role)}}));
+  return created;
+}
+
+Result<storage::User> ControlPlane::updateUser(const Actor& actor, const storage::User& user) {
+  auto updated = stores_.users.update(user);
+  if (!updated) {
+    return updated.error();
+  }
+  audit(actor,
+        updated->tenant_id,
+        updated->kind == "admin" ? "admin.updated" : "user.updated",
+        detailsJson({{"user_id", updated->id},
+                     {"role", roleName(updated->role)},
+                     {"disabled", updated->disabled}}));
+  return updated;
+}
+
+Result<void> ControlPlane::setUserPassword(const Actor& actor,
+                                           std::string_view tenant_id,
+                                           std::string_view user_id,
+                                           std::string_view password_hash) {
+  if (auto r = stores_.users.setPasswordHash(tenant_id, user_id, password_hash); !r) {
+    return r;
+  }
+  audit(actor, tenant_id, "user.password_set", detailsJson({{"user_id", user_id}}));
+  return {};
+}
+
+Result<void> ControlPlane::deleteUser(const Actor& actor,
+                                      std::string_view tenant_id,
+                                      std::string_view user_id) {
+  auto user = stores_.users.get(tenant_id, user_id);
+  if (!user) {
+    return user.error();
+  }
+  if (auto r = stores_.users.remove(tenant_id, user_id); !r) {
+    return r;
+  }
+  audit(actor,
+        tenant_id,
+        user->kind == "admin" ? "admin.deleted" : "user.deleted",
+        detailsJson({{"user_id", user_id}, {"email", user->email}}));
+  return {};
+}
+
+// ---- custom domains ---------------------------------------------------------------------------
+
+Result<storage::Domain> ControlPlane::addDomain(const Actor& actor,
+                                                std::string_view tenant_id,
+                                                std::string_view host,
+                                                std::string_view verification_token) {
+  if (auto t = requireTenant(tenant_id); !t) {
+    return t.error();
+  }
+  storage::Domain d;
+  d.host = std::string(host);
+  d.tenant_id = std::string(tenant_id);
+  d.status = storage::DomainStatus::kPending;
+  d.verification_token = std::string(verification_token);
+  auto stored = stores_.domains.insert(std::move(d));
+  if (!stored) {
+    if (stored.error().code == ErrorCode::kConflict) {
+      return Error{ErrorCode::kConflict, "this domain is already claimed"}.withParam("host");
+    }
+    return stored.error();
+  }
+  audit(actor, tenant_id, "domain.added", detailsJson({{"host", host}}));
+  return stored;
+}
+
+Result<storage::Domain> ControlPlane::setDomainStatus(const Actor& actor,
+                                                      std::string_view tenant_id,
+                                                      std::string_view host,
+                                                      storage::DomainStatus status) {
+  auto updated = stores_.domains.setStatus(tenant_id, host, status);
+  if (!updated) {
+    return updated.error();
+  }
+  audit(actor,
+        tenant_id,
+        "domain.status_changed",
+        detailsJson({{"host", host}, {"status", domainStatusName(status)}}));
+  return updated;
+}
+
+Result<void> ControlPlane::removeDomain(const Actor& actor,
+                                        std::string_view tenant_id,
+                                        std::string_view host) {
+  if (auto r = stores_.domains.remove(tenant_id, host); !r) {
+    return r;
+  }
+  audit(actor, tenant_id, "domain.removed", detailsJson({{"host", host}}));
+  return {};
+}
+
+// ---- branding ---------------------------------------------------------------------------------
+
+Result<storage::Branding> ControlPlane::branding(std::string_view tenant_id) {
+  auto b = stores_.branding.get(tenant_id);
+  if (b) {
+    return b;
+  }
+  if (b.error().code != ErrorCode::kNotFound) {
+    return b.error();
+  }
+  auto t = requireTenant(tenant_id);
+  if (!t) {
+    return t.error();
+  }
+  storage::Branding defaults;
+  defaults.tenant_id = t->id;
+  defaults.display_name = t->display_name;
+  return defaults;
+}
+
+Result<storage::Branding> ControlPlane::setBranding(const Actor& actor, storage::Branding b) {
+  auto stored = stores_.branding.upsert(std::move(b));
+  if (!stored) {
+    return stored.error();
+  }
+  audit(actor,
+        stored->tenant_id,
+        "branding.updated",
+        detailsJson({{"display_name", stored->display_name},
+                     {"primary_color", stored->primary_color},
+                     {"accent_color", stored->accent_color}}));
+  return stored;
+}
+
+Result<storage::Branding> ControlPlane::setBrandAsset(const Actor& actor,
+                                                      std::string_view tenant_id,
+                                                      bool favicon,
+                                                      std::string_view content_type,
+                                                      std::string_view bytes) {
+  auto current = branding(tenant_id);
+  if (!current) {
+    return current.error();
+  }
+  auto asset = stores_.assets.put(tenant_id, content_type, bytes);
+  if (!asset) {
+    return asset.error();
+  }
+  (favicon ? current->favicon_asset : current->logo_asset) = asset->hash;
+  auto stored = stores_.branding.upsert(std::move(*current));
+  if (!stored) {
+    return stored.error();
+  }
+  audit(actor,
+        tenant_id,
+        "branding.asset_set",
+        detailsJson({{"kind", favicon ? "favicon" : "logo"},
+                     {"sha256", asset->hash},
+                     {"content_type", asset->content_type},
+                     {"bytes", asset->bytes.size()}}));
+  return stored;
+}
+
+// ---- prompts ----------------------------------------------------------------------------------
+
+Result<storage::PromptVersion> ControlPlane::createPrompt(const Actor& actor,
+                                                          storage::PromptVersion draft) {
+  auto created = stores_.prompts.create(std::move(draft));
+  if (!created) {
+    return created.error();
+  }
+  audit(actor,
+        created->tenant_id,
+        "prompt.created",
+        detailsJson({{"prompt_id", created->id}, {"version", created->version}}));
+  return created;
+}
+
+Result<storage::PromptVersion> ControlPlane::activatePrompt(const Actor& actor,
+                                                            std::string_view tenant_id,
+                                                            std::string_view prompt_id) {
+  auto version = stores_.prompts.get(tenant_id, prompt_id);
+  if (!version) {
+    return version.error();
+  }
+  if (!version->eval_json.empty() && !version->eval_passed) {
+    return Error{
+        ErrorCode::kUnprocessable,
+        fmt::format("version {} failed its evaluation and cannot be activated", version->version)}
+        .withCode("evaluation_failed");
+  }
+  auto active = stores_.prompts.activate(tenant_id, prompt_id, storage::EvalGate::kSkip);
+  if (!active) {
+    return active.error();
+  }
+  audit(actor,
+        tenant_id,
+        "prompt.activated",
+        detailsJson({{"prompt_id", active->id}, {"version", active->version}}));
+  return active;
+}
+
+Result<storage::PromptVersion> ControlPlane::rollbackPrompt(const Actor& actor,
+                                                            std::string_view tenant_id) {
+  auto active = stores_.prompts.rollback(tenant_id);
+  if (!active) {
+    if (active.error().code == ErrorCode::kNotFound) {
+      return Error{ErrorCode::kConflict, "there is no earlier version to roll back to"};
+    }
+    return active.error();
+  }
+  audit(actor,
+        tenant_id,
+        "prompt.rolled_back",
+        detailsJson({{"prompt_id", active->id}, {"version", active->version}}));
+  return active;
+}
+
+// ---- JWT keys ---------------------------------------------------------------------------------
+
+Result<storage::JwtKey> ControlPlane::addJwtKey(const Actor& actor,
+                                                storage::JwtKey key,
+                                                const SecretBytes* hs256_secret) {
+  if (auto t = requireTenant(key.tenant_id); !t) {
+    return t.error();
+  }
+  std::string credential_id;
+  if (key.algorithm == "HS256") {
+    if (hs256_secret == nullptr || hs256_secret->empty()) {
+      return Error{ErrorCode::kBadRequest, "an HS256 key needs a secret"}.withParam("secret");
+    }
+    CredentialSpec spec;
+    spec.provider = "jwt-hs256";
+    spec.label = "JWT " + key.kid;
+    if (spec.label.size() > 120) {
+      spec.label.resize(120);
+    }
+    auto cred = addCredential(actor, key.tenant_id, spec, *hs256_secret);
+    if (!cred) {
+      return cred.error();
+    }
+    credential_id = cred->id;
+    key.hmac_credential_id = cred->id;
+    key.public_pem.clear();
+  }
+  const std::string tenant_id = key.tenant_id;
+  auto stored = stores_.jwt_keys.insert(std::move(key));
+  if (!stored) {
+    if (!credential_id.empty()) {
+      // The secret was sealed for this key only: do not leave it behind.
+      (void)stores_.credentials.remove(tenant_id, credential_id);
+    }
+    if (stored.error().code == ErrorCode::kConflict) {
+      return Error{ErrorCode::kConflict, "a key with this kid exists"}.withParam("kid");
+    }
+    return stored.error();
+  }
+  audit(actor,
+        stored->tenant_id,
+        "jwt_key.added",
+        detailsJson(
+            {{"jwt_key_id", stored->id}, {"kid", stored->kid}, {"algorithm", stored->algorithm}}));
+  return stored;
+}
+
+Result<void> ControlPlane::deleteJwtKey(const Actor& actor,
+                                        std::string_view tenant_id,
+                                        std::string_view id) {
+  auto key = stores_.jwt_keys.get(tenant_id, id);
+  if (!key) {
+    return key.error();
+  }
+  if (auto r = stores_.jwt_keys.remove(tenant_id, id); !r) {
+    return r;
+  }
+  if (!key->hmac_credential_id.empty()) {
+    (void)stores_.credentials.remove(tenant_id, key->hmac_credential_id);
+  }
+  audit(actor,
+        tenant_id,
+        "jwt_key.deleted",
+        detailsJson({{"jwt_key_id", key->id}, {"kid", key->kid}}));
+  return {};
+}
+
+// ---- alerts -----------------------------------------------------------------------------------
+
+Result<void> ControlPlane::acknowledgeAlert(const Actor& actor,
+                                            std::string_view tenant_id,
+                                            std::string_view alert_id) {
+  if (auto r = stores_.alerts.acknowledge(tenant_id, alert_id); !r) {
+    return r;
+  }
+  audit(actor, tenant_id, "alert.acknowledged", detailsJson({{"alert_id", alert_id}}));
+  return {};
+}
+
+}  // namespace livery::control

@@ -193,6 +193,66 @@ class ControlPlane {
                      std::string_view action,
                      std::string details_json);
 
+  // ==== Console, workspace and white-label state (used by the HTTP APIs, src/api) ==========
+  // Same rules as above: validated, audited, never a secret in an audit entry. Tenant-owned
+  // records are addressed by (tenant, id), so an id of another tenant is kNotFound.
+
+  // --- accounts: console admins (kind "admin") and workspace users ("end_user") ---
+  // `user.password_hash` is an Argon2id hash made by the caller (hashing is slow), or an
+  // invitation marker for an admin who has not accepted yet.
+  Result<storage::User> createUser(const Actor& actor, storage::User user);
+  // Replaces display name, role and disabled; disabling ends the user's sessions in the store.
+  Result<storage::User> updateUser(const Actor& actor, const storage::User& user);
+  Result<void> setUserPassword(const Actor& actor,
+                               std::string_view tenant_id,
+                               std::string_view user_id,
+                               std::string_view password_hash);
+  // Deletes the account (its sessions and conversations go with it).
+  Result<void> deleteUser(const Actor& actor, std::string_view tenant_id, std::string_view user_id);
+
+  // --- custom domains (validated by the caller: whitelabel::validateCustomDomain) ---
+  Result<storage::Domain> addDomain(const Actor& actor,
+                                    std::string_view tenant_id,
+                                    std::string_view host,
+                                    std::string_view verification_token);
+  Result<storage::Domain> setDomainStatus(const Actor& actor,
+                                          std::string_view tenant_id,
+                                          std::string_view host,
+                                          storage::DomainStatus status);
+  Result<void> removeDomain(const Actor& actor, std::string_view tenant_id, std::string_view host);
+
+  // --- branding (validated by the caller: whitelabel::validateBranding / AssetValidator) ---
+  // The tenant's branding, or the defaults (its display name, platform colours) when unset.
+  Result<storage::Branding> branding(std::string_view tenant_id);
+  Result<storage::Branding> setBranding(const Actor& actor, storage::Branding branding);
+  // Stores an asset (content-addressed) and makes it the tenant's logo or favicon.
+  Result<storage::Branding> setBrandAsset(const Actor& actor,
+                                          std::string_view tenant_id,
+                                          bool favicon,
+                                          std::string_view content_type,
+                                          std::string_view bytes);
+
+  // --- system prompt versions ---
+  Result<storage::PromptVersion> createPrompt(const Actor& actor, storage::PromptVersion draft);
+  // Refuses (kUnprocessable) a version whose recorded evaluation failed; a version never
+  // evaluated may be activated.
+  Result<storage::PromptVersion> activatePrompt(const Actor& actor,
+                                                std::string_view tenant_id,
+                                                std::string_view prompt_id);
+  Result<storage::PromptVersion> rollbackPrompt(const Actor& actor, std::string_view tenant_id);
+
+  // --- JWT verification keys. An HS256 secret is sealed in the vault as a credential of
+  // provider "jwt-hs256" owned by the same tenant; RS256/ES256 keys are public (PEM or JWKS). ---
+  Result<storage::JwtKey> addJwtKey(const Actor& actor,
+                                    storage::JwtKey key,
+                                    const SecretBytes* hs256_secret);
+  Result<void> deleteJwtKey(const Actor& actor, std::string_view tenant_id, std::string_view id);
+
+  // --- alerts ---
+  Result<void> acknowledgeAlert(const Actor& actor,
+                                std::string_view tenant_id,
+                                std::string_view alert_id);
+
  private:
   Result<storage::Tenant> requireTenant(std::string_view tenant_id);
 

@@ -1,5 +1,7 @@
 #include "storage/audit_store.hpp"
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "storage/codec.hpp"
@@ -144,6 +146,26 @@ Result<std::vector<AuditEntry>> AuditStore::listAll(std::int64_t after_seq, std:
                         std::string(kSelect) + "WHERE seq > ? ORDER BY seq LIMIT ?",
                         {after_seq, clampLimit(limit)},
                         fromRow);
+  });
+}
+
+Result<std::vector<AuditEntry>> AuditStore::listRecent(std::string_view tenant_id,
+                                                       bool all_tenants,
+                                                       std::int64_t before_seq,
+                                                       std::size_t limit) {
+  const std::int64_t bound = before_seq > 0 ? before_seq : std::numeric_limits<std::int64_t>::max();
+  return db_.withConnection([&](Connection& conn) {
+    if (all_tenants) {
+      return sql::collect(conn,
+                          std::string(kSelect) + "WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                          {bound, clampLimit(limit)},
+                          fromRow);
+    }
+    return sql::collect(
+        conn,
+        std::string(kSelect) + "WHERE tenant_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        {tenant_id, bound, clampLimit(limit)},
+        fromRow);
   });
 }
 

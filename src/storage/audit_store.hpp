@@ -47,6 +47,12 @@ class AuditStore {
                                                      std::size_t limit);
   // Every entry (operator view).
   [[nodiscard]] Result<std::vector<AuditEntry>> listAll(std::int64_t after_seq, std::size_t limit);
+  // Newest first, for the consoles: entries with seq < before_seq (0: no bound), at most
+  // `limit`; the tenant's only, or every entry when `all_tenants` (operator view).
+  [[nodiscard]] Result<std::vector<AuditEntry>> listRecent(std::string_view tenant_id,
+                                                           bool all_tenants,
+                                                           std::int64_t before_seq,
+                                                           std::size_t limit);
 
   // The chain hash of an entry (its `hash` field is ignored). Exposed for tests and for
   // external verifiers.
