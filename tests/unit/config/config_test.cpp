@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "support/temp_dir.hpp"
 
 namespace livery::config {
@@ -146,6 +149,31 @@ TEST(ConfigTest, DescribeKeysCoversEveryKeyAndHidesSecrets) {
     }
   }
   EXPECT_TRUE(saw_listen);
+}
+
+}  // namespace
+}  // namespace livery::config
+
+namespace livery::config {
+namespace {
+
+// config/livery.example.yaml is the documented full file: it must load, and it must mention every
+// key the binary knows (a new key without documentation fails here).
+TEST(ConfigExampleTest, TheExampleFileLoadsAndDocumentsEveryKey) {
+  const std::string path = std::string(LIVERY_SOURCE_DIR) + "/config/livery.example.yaml";
+  LoadOptions o;
+  o.file = path;
+  Config c = load(o);
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& [key, description] : describeKeys()) {
+    const auto dot = key.rfind('.');
+    const std::string leaf = dot == std::string::npos ? key : key.substr(dot + 1);
+    EXPECT_NE(text.find(leaf + ":"), std::string::npos) << key << " is not in " << path;
+  }
 }
 
 }  // namespace
