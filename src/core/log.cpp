@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -53,9 +54,17 @@ std::string_view toString(LogLevel level) {
 }
 
 void appendJsonString(std::string& out, std::string_view s) {
+  // Copies runs of characters that need no escaping in one append: log lines are mostly plain
+  // ASCII, and a per-character push_back was the largest cost of an access-log line.
   out.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -72,14 +81,14 @@ void appendJsonString(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        } else {
-          out.push_back(ch);
-        }
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+        out.append(esc, sizeof esc);
+      }
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -269,25 +278,60 @@ std::string MemoryLogSink::joined() const {
 Logger::Logger(std::shared_ptr<LogSink> sink, LogLevel level, const Clock& clock)
     : sink_(std::move(sink)), level_(static_cast<int>(level)), clock_(clock) {}
 
+namespace {
+
+void appendDigits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// "2026-11-27T07:18:56.525Z" from Unix milliseconds, by civil-calendar arithmetic: gmtime_r
+// takes glibc's timezone lock and fmt's parser showed up per access-log line.
+void appendTimestamp(std::string& out, std::int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(unix_ms)};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  char buf[24];
+  appendDigits(buf, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+  buf[4] = '-';
+  appendDigits(buf + 5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  appendDigits(buf + 8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = 'T';
+  appendDigits(buf + 11, static_cast<unsigned>(hms.hours().count()), 2);
+  buf[13] = ':';
+  appendDigits(buf + 14, static_cast<unsigned>(hms.minutes().count()), 2);
+  buf[16] = ':';
+  appendDigits(buf + 17, static_cast<unsigned>(hms.seconds().count()), 2);
+  buf[19] = '.';
+  appendDigits(buf + 20, static_cast<unsigned>(hms.subseconds().count()), 3);
+  buf[23] = 'Z';
+  out.append(buf, sizeof buf);
+}
+
+template <typename Int>
+void appendInteger(std::string& out, Int value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+}  // namespace
+
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   std::string line;
   line.reserve(256);
   auto wall = clock_.wallNow();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  fmt::format_to(
-      std::back_inserter(line),
-      "{{\"ts\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"event\":",
-      tm.tm_year + 1900,
-      tm.tm_mon + 1,
-      tm.tm_mday,
-      tm.tm_hour,
-      tm.tm_min,
-      tm.tm_sec,
-      ms % 1000,
-      toString(level));
+  line += "{\"ts\":\"";
+  appendTimestamp(line, ms);
+  line += "\",\"level\":\"";
+  line += toString(level);
+  line += "\",\"event\":";
   appendJsonString(line, event);
   std::string scratch;
   for (const auto& f : fields) {
@@ -309,6 +353,8 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
             }
           } else if constexpr (std::is_same_v<V, bool>) {
             line += v ? "true" : "false";
+          } else if constexpr (std::is_integral_v<V>) {
+            appendInteger(line, v);
           } else {
             fmt::format_to(std::back_inserter(line), "{}", v);
           }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <list>
 #include <unordered_map>
@@ -53,6 +54,7 @@ struct Worker {
   bool draining = false;
   IdGenerator ids;
   std::unordered_map<std::string, Counter*> status_counters;  // "route\x1fstatus" -> counter
+  std::string counter_key;                                    // scratch for status_counters lookups
   std::unordered_map<std::string, Histogram*> latency;        // route -> histogram
 };
 
@@ -408,20 +410,27 @@ class Server::Impl {
   }
 
   void countStatus(Worker& w, std::string_view route, int status) {
-    std::string key = fmt::format("{}\x1f{}", route, status);
+    // The lookup key is built in a per-worker scratch string: no allocation per request.
+    std::string& key = w.counter_key;
+    key.assign(route);
+    key.push_back('\x1f');
+    char digits[12];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
+    key.append(digits, static_cast<std::size_t>(end - digits));
     auto it = w.status_counters.find(key);
     if (it == w.status_counters.end()) {
       Counter& c =
           metrics_.counter("livery_http_requests_total",
                            "HTTP requests by route and status",
                            {{"route", std::string(route)}, {"status", std::to_string(status)}});
-      it = w.status_counters.emplace(std::move(key), &c).first;
+      it = w.status_counters.emplace(key, &c).first;
     }
     it->second->inc();
   }
 
   Histogram& latencyFor(Worker& w, std::string_view route) {
-    auto it = w.latency.find(std::string(route));
+    w.counter_key.assign(route);  // scratch key: no allocation per request
+    auto it = w.latency.find(w.counter_key);
     if (it == w.latency.end()) {
       Histogram& h = metrics_.histogram("livery_http_request_duration_seconds",
                                         "Time from request received to response completed",
@@ -621,6 +630,8 @@ class Server::Impl {
       req.keep_alive = msg.keep_alive() && !w.draining;
       req.body = std::move(msg.body());
       req.remote_ip = remote;
+      // Handlers may move the body out (the chat pipeline does); log what arrived.
+      const std::size_t bytes_in = req.body.size();
 
       std::string request_id = w.ids.nextTimed("req", clock_.unixMillis());
       bool head_only = req.method == Method::kHead;
@@ -689,7 +700,7 @@ class Server::Impl {
                    {"path", req.path()},
                    {"status", status},
                    {"duration_ms", ms},
-                   {"bytes_in", req.body.size()},
+                   {"bytes_in", bytes_in},
                    {"bytes_out", bytes_out},
                    {"detail", ex.route_detail},
                    {"attempts", ex.upstream_attempts},

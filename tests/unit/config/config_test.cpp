@@ -1,9 +1,9 @@
 #include "config/config.hpp"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <iterator>
+
+#include <gtest/gtest.h>
 
 #include "support/temp_dir.hpp"
 

@@ -56,5 +56,25 @@ TEST(LoggerTest, MasksValuesThatLookLikeKeys) {
   EXPECT_NE(text.find("[REDACTED]"), std::string::npos);
 }
 
+TEST(LoggerTest, TimestampsAreUtcWithMilliseconds) {
+  auto sink = std::make_shared<MemoryLogSink>();
+  // 2024-02-29T23:59:58.007Z: a leap day, the end of a day, a zero-padded millisecond.
+  testing::FakeClock clock(
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(1709251198007)));
+  Logger log(sink, LogLevel::kInfo, clock);
+  LIVERY_LOG(
+      log, Info, "tick", {"n", -5}, {"big", std::uint64_t{18446744073709551615u}}, {"ratio", 0.5});
+  clock.advance(std::chrono::milliseconds(2000));
+  LIVERY_LOG(log, Info, "tock");
+  auto lines = sink->lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].rfind(R"({"ts":"2024-02-29T23:59:58.007Z","level":"info","event":"tick")", 0),
+            0u)
+      << lines[0];
+  EXPECT_NE(lines[0].find(R"("n":-5,"big":18446744073709551615,"ratio":0.5})"), std::string::npos)
+      << lines[0];
+  EXPECT_EQ(lines[1].rfind(R"({"ts":"2024-03-01T00:00:00.007Z")", 0), 0u) << lines[1];
+}
+
 }  // namespace
 }  // namespace livery
