@@ -15,6 +15,8 @@ packages=(
   libxml2-dev
   # prompt evaluation gate: linear-time regexes for tenant-written patterns
   libre2-dev
+  # allocator of the release binary (LIVERY_ALLOCATOR=mimalloc)
+  libmimalloc-dev
   # services and tools the tests start on loopback
   postgresql redis-server softhsm2 opensc p11-kit sqlite3
   # web portal build and browser tests (Node.js 20 is used if already installed)

@@ -103,6 +103,8 @@ export async function streamChat(
     arm();
     for (;;) {
       const { value, done } = await reader.read();
+      // A read can resolve with already-buffered text after Stop: nothing may render after it.
+      if (ctl.signal.aborted) throw ctl.signal.reason ?? new DOMException('aborted', 'AbortError');
       if (done) break;
       arm();
       for (const ev of parser.feed(value)) {

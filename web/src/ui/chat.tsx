@@ -124,6 +124,7 @@ export const ChatPane = forwardRef<ChatPaneHandle, Props>(function ChatPane(
         .map((m) => ({ role: m.role, content: m.content }));
       const res = await streamChat(api, { model, messages: wire, ...(extraRequest ?? {}) }, ctl.signal,
                                    (_d, soFar) => {
+                                     if (ctl.signal.aborted) return;  // frozen at Stop
                                      partial = soFar;
                                      setLast({ content: soFar });
                                    });
