@@ -630,10 +630,14 @@ class HttpResponse final : public Response {
       // cost of a proxied request (callgrind).
       piece_.reset(new char[kBodyPiece]);  // NOLINT(cppcoreguidelines-owning-memory)
     }
+    // Beast's parser stops at every chunk boundary; keep parsing what is already buffered so
+    // one piece carries every chunk that arrived together (one client write instead of one per
+    // SSE event: a 20-event stream that arrives in one segment cost 20 syscalls before).
+    std::size_t produced = 0;
     for (;;) {
       auto& body = parser_->get().body();
-      body.data = piece_.get();
-      body.size = kBodyPiece;
+      body.data = piece_.get() + produced;
+      body.size = kBodyPiece - produced;
       body.more = true;
       auto& buf = conn_->buffer();
       std::size_t used = 0;
@@ -650,16 +654,16 @@ class HttpResponse final : public Response {
                                    "host=" + host_ + " error=" + ec.message()));
         }
       }
-      std::size_t produced = kBodyPiece - body.size;
+      produced = kBodyPiece - body.size;
       if (parser_->is_done()) {
         finish();
         co_return std::string_view(piece_.get(), produced);
       }
+      if (used > 0 && produced < kBodyPiece) {
+        continue;  // framing or data consumed: parse what is buffered before returning or reading
+      }
       if (produced > 0) {
         co_return std::string_view(piece_.get(), produced);
-      }
-      if (used > 0) {
-        continue;  // framing consumed (a chunk header): parse again before reading
       }
       if (cs.cancelled() != net::cancellation_type::none) {
         co_return setFailed(cancelledError());

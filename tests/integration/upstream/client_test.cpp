@@ -2,6 +2,7 @@
 // deadline, resets, truncation, streaming reads, cancellation, large bodies, redirects, the
 // outbound guard at connect time (DNS rebinding) and the credential staying out of everything
 // but the request head.
+#include <array>
 #include <future>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -113,6 +115,64 @@ net::awaitable<Pieces> readPieces(Response& response) {
     out.pieces.emplace_back(*piece);
   }
 }
+
+// Accepts one connection, reads the request head and `Content-Length` body, then sends `reply`
+// with a single send(): everything the client reads arrives in one segment.
+class OneWriteServer {
+ public:
+  explicit OneWriteServer(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT
+    ::listen(fd_, 1);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~OneWriteServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void serve() {
+    int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) {
+      return;
+    }
+    std::string got;
+    std::array<char, 4096> buf{};
+    for (;;) {
+      auto head_end = got.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        auto cl = got.find("Content-Length: ");
+        std::size_t want = cl == std::string::npos ? 0 : std::stoul(got.substr(cl + 16));
+        if (got.size() >= head_end + 4 + want) {
+          break;
+        }
+      }
+      auto n = ::recv(c, buf.data(), buf.size(), 0);
+      if (n <= 0) {
+        ::close(c);
+        return;
+      }
+      got.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    ::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(200ms);  // let the client read before the close
+    ::close(c);
+  }
+
+  std::string reply_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
 
 // A listener whose accept queue is full: the kernel drops further SYNs, so connecting hangs.
 class BlackholeListener {
@@ -528,6 +588,35 @@ TEST_F(UpstreamClientTest, StreamsAChunkedSseBodyPieceByPiece) {
             std::string::npos);
   EXPECT_EQ(all.find("\r\n"), std::string::npos);  // chunk framing was removed
   EXPECT_EQ(client->idleConnections(), 1u);
+}
+
+TEST_F(UpstreamClientTest, HandsOutEveryChunkThatArrivedTogetherAsOnePiece) {
+  // Beast's parser stops at each chunk boundary; handing out one chunk per read would cost the
+  // gateway one client write (one syscall, one packet) per SSE event.
+  std::string reply =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string expected;
+  for (int i = 0; i < 20; ++i) {
+    std::string event = "data: {\"n\":" + std::to_string(i) + "}\n\n";
+    reply += fmt::format("{:x}\r\n{}\r\n", event.size(), event);
+    expected += event;
+  }
+  reply += "0\r\n\r\n";
+  OneWriteServer server(reply);
+  auto client = makeClient();
+  Request r = chat(true);
+  r.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/v1/chat/completions";
+  auto flow = [](Client& c, Request req) -> net::awaitable<Pieces> {
+    auto res = co_await c.send(std::move(req));
+    if (!res) {
+      co_return Pieces{{}, res.error()};
+    }
+    co_return co_await readPieces(**res);
+  };
+  auto pieces = run(flow(*client, r));
+  ASSERT_FALSE(pieces.error) << pieces.error->client_message;
+  EXPECT_EQ(pieces.joined(), expected);
+  EXPECT_EQ(pieces.pieces.size(), 1u);
 }
 
 TEST_F(UpstreamClientTest, SendsAOneMebibyteRequestBody) {
