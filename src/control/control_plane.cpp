@@ -1043,6 +1043,28 @@ Result<storage::PromptVersion> ControlPlane::rollbackPrompt(const Actor& actor,
   return active;
 }
 
+Result<void> ControlPlane::recordPromptEval(const Actor& actor,
+                                            std::string_view tenant_id,
+                                            std::string_view prompt_id,
+                                            std::string_view eval_json,
+                                            bool passed) {
+  auto version = stores_.prompts.get(tenant_id, prompt_id);
+  if (!version) {
+    return version.error();
+  }
+  if (auto r = stores_.prompts.recordEval(tenant_id, prompt_id, eval_json, passed); !r) {
+    return r.error();
+  }
+  audit(actor,
+        tenant_id,
+        "prompt.evaluated",
+        detailsJson({{"prompt_id", version->id},
+                     {"version", version->version},
+                     {"commit_id", version->commit_id},
+                     {"passed", passed}}));
+  return {};
+}
+
 // ---- JWT keys ---------------------------------------------------------------------------------
 
 Result<storage::JwtKey> ControlPlane::addJwtKey(const Actor& actor,

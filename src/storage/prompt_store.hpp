@@ -27,7 +27,9 @@ class PromptStore {
   PromptStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   // Adds a draft as the tenant's next version (tenant_id, content, author, note, commit_id
-  // are taken from `draft`; id generated if empty). kConflict if the tenant does not exist.
+  // and created_at are taken from `draft`; id generated if empty, created_at from the clock if
+  // 0). kConflict if the tenant does not exist, or if `draft.commit_id` is non-empty and the
+  // tenant already has a version of that commit (a Git commit is imported once).
   [[nodiscard]] Result<PromptVersion> create(PromptVersion draft);
   [[nodiscard]] Result<PromptVersion> get(std::string_view tenant_id, std::string_view id);
   [[nodiscard]] Result<PromptVersion> getVersion(std::string_view tenant_id, std::int64_t version);
