@@ -211,6 +211,11 @@ Result<PromptVersion> PromptStore::activate(std::string_view tenant_id,
                   "this prompt version has not passed its evaluation",
                   "activation refused by the evaluation gate");
     }
+    if (gate == EvalGate::kRefuseFailed && !target->eval_json.empty() && !target->eval_passed) {
+      return fail(ErrorCode::kUnprocessable,
+                  "this prompt version failed its evaluation",
+                  "activation refused: the recorded evaluation failed");
+    }
     return switchActive(conn, std::move(*target), now);
   });
 }

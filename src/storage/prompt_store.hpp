@@ -20,7 +20,10 @@
 
 namespace livery::storage {
 
-enum class EvalGate { kRequirePassed, kSkip };
+// What activate() checks about the version's recorded evaluation, inside its transaction:
+// kRequirePassed: it must have passed; kRefuseFailed: it must not have failed (a version never
+// evaluated may go live: the console's rule); kSkip: nothing.
+enum class EvalGate { kRequirePassed, kRefuseFailed, kSkip };
 
 class PromptStore {
  public:
@@ -47,7 +50,8 @@ class PromptStore {
                                         std::string_view eval_json,
                                         bool passed);
   // Makes `id` the active version. With kRequirePassed, a version whose evaluation has not
-  // passed is refused with kUnprocessable. Activating the active version is a no-op.
+  // passed is refused with kUnprocessable; with kRefuseFailed, one whose recorded evaluation
+  // failed. Activating the active version is a no-op.
   [[nodiscard]] Result<PromptVersion> activate(std::string_view tenant_id,
                                                std::string_view id,
                                                EvalGate gate = EvalGate::kRequirePassed);

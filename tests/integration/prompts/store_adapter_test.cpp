@@ -108,5 +108,23 @@ TEST(ControlPlanePromptVersionStoreTest, MutationsAreAuditedAndAFailedEvaluation
   EXPECT_NE(actions.find("prompt.activated"), std::string::npos) << actions;
 }
 
+// The gate the ControlPlane relies on is checked inside the activation's transaction, so a
+// failed evaluation recorded between promote's check and the activation still keeps it out.
+TEST(ControlPlanePromptVersionStoreTest, TheStoreRefusesAFailedVersionInsideTheActivation) {
+  livery::testing::FakeClock clock;
+  SqliteAdapterStore store(clock);
+  auto& prompts = store.core().stores->prompts;
+  auto never = store.create({"tnt_a", "never evaluated", "", "", "", 0});
+  auto failed = store.create({"tnt_a", "failed", "", "", "", 0});
+  ASSERT_TRUE(never && failed);
+  ASSERT_TRUE(store.recordEval("tnt_a", failed->id, R"({"format":1})", false));
+  auto refused = prompts.activate("tnt_a", failed->id, storage::EvalGate::kRefuseFailed);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnprocessable);
+  EXPECT_TRUE(prompts.activate("tnt_a", never->id, storage::EvalGate::kRefuseFailed));
+  EXPECT_FALSE(prompts.activate("tnt_a", failed->id, storage::EvalGate::kRequirePassed));
+  EXPECT_TRUE(prompts.activate("tnt_a", failed->id, storage::EvalGate::kSkip));
+}
+
 }  // namespace
 }  // namespace livery::prompts::testing
