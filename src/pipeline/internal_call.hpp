@@ -5,6 +5,9 @@
 // already authenticated principal: the tenant's routes and fallbacks, its provider keys through
 // the vault, its limits and quota, prompt injection and metering, exactly as for a client
 // request, minus authentication and the HTTP connection.
+//
+// Plain values, owned by the caller; Pipeline::runInternal takes the request by value and may be
+// called concurrently (one call per coroutine), each awaited on its worker's io_context.
 
 #include <chrono>
 #include <cstdint>
