@@ -85,6 +85,72 @@ json::value parseOr(const std::string& text, json::value fallback) {
   return ec ? fallback : v;
 }
 
+// The console's view of an evaluation report of the prompt repository's gate
+// (prompts/eval_report.hpp, "format": 1): the pass rate, a one-line summary and one line per
+// case (its first failure, or why it produced no reply). Added beside the full report, so the
+// console needs no knowledge of the report's layout. Anything else adds nothing.
+void addEvalView(json::object& ev, const json::value& report) {
+  auto integer = [](const json::value* v) -> std::int64_t {
+    boost::system::error_code ec;
+    std::int64_t n = v != nullptr ? v->to_number<std::int64_t>(ec) : 0;
+    return v == nullptr || ec ? 0 : n;
+  };
+  const auto* r = report.if_object();
+  if (r == nullptr || integer(r->if_contains("format")) != 1) {
+    return;
+  }
+  auto number = [&](std::string_view key) {
+    return integer(r->if_contains(key));
+  };
+  auto text = [&](const json::object& o, std::string_view key) -> std::string {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  std::int64_t total = number("cases_total");
+  std::int64_t passed = number("cases_passed");
+  double threshold = 1.0;
+  if (const auto* t = r->if_contains("threshold"); t != nullptr && t->is_number()) {
+    threshold = t->to_number<double>();
+  }
+  ev["pass_rate"] = total > 0 ? static_cast<double>(passed) / static_cast<double>(total) : 0.0;
+  ev["total"] = total;
+  ev["failed"] = total - passed;
+  std::string commit = text(*r, "commit_id").substr(0, 7);
+  ev["summary"] = fmt::format("{}/{} cases passed (threshold {:.0f}%), model {}, dataset at {}{}",
+                              passed,
+                              total,
+                              threshold * 100.0,
+                              text(*r, "model"),
+                              text(*r, "ref"),
+                              commit.empty() ? std::string() : " (" + commit + ")");
+  json::array cases;
+  if (const auto* list = r->if_contains("cases"); list != nullptr && list->is_array()) {
+    for (const auto& c : list->as_array()) {
+      if (!c.is_object()) {
+        continue;
+      }
+      const auto& co = c.as_object();
+      json::object line;
+      line["name"] = text(co, "id");
+      const auto* ok = co.if_contains("passed");
+      line["passed"] = ok != nullptr && ok->is_bool() && ok->as_bool();
+      std::string detail = text(co, "error");
+      if (const auto* failures = co.if_contains("failures");
+          detail.empty() && failures != nullptr && failures->is_array() &&
+          !failures->as_array().empty() && failures->as_array()[0].is_object()) {
+        const auto& first = failures->as_array()[0].as_object();
+        detail = text(first, "type") + ": " + text(first, "message");
+        if (failures->as_array().size() > 1) {
+          detail += fmt::format(" (+{} more)", failures->as_array().size() - 1);
+        }
+      }
+      line["detail"] = detail;
+      cases.emplace_back(std::move(line));
+    }
+  }
+  ev["cases"] = std::move(cases);
+}
+
 }  // namespace
 
 json::object toJson(const storage::Tenant& t) {
@@ -208,6 +274,7 @@ json::object toJson(const storage::PromptVersion& p) {
     json::object ev;
     ev["passed"] = p.eval_passed;
     ev["result"] = parseOr(p.eval_json, json::value(p.eval_json));
+    addEvalView(ev, ev["result"]);
     o["eval"] = std::move(ev);
   }
   return o;

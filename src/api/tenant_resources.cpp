@@ -310,6 +310,7 @@ class TenantResources {
     add(Method::kGet, "/prompts", &TenantResources::listPrompts);
     add(Method::kPost, "/prompts", &TenantResources::createPrompt);
     add(Method::kPost, "/prompts/rollback", &TenantResources::rollbackPrompt);
+    add(Method::kGet, "/prompts/{id}", &TenantResources::getPrompt);
     add(Method::kPost, "/prompts/{id}/activate", &TenantResources::activatePrompt);
     add(Method::kGet, "/usage", &TenantResources::usage);
     add(Method::kGet, "/usage/events", &TenantResources::usageEventsFeed, true);
@@ -1190,6 +1191,20 @@ class TenantResources {
     out["active_id"] = nullIfEmpty(both->second);
     out["data"] = std::move(data);
     co_return jsonResponse(200, out);
+  }
+
+  // One version with its full evaluation report (the list carries it too; this is the view of
+  // one version without the other 199).
+  net::awaitable<Response> getPrompt(Exchange& ex, TenantScope scope) {
+    auto id = std::string(ex.param("id"));
+    auto& stores = ctx_.stores;
+    auto version = co_await blocking([&] { return stores.prompts.get(scope.tenant_id, id); });
+    if (!version) {
+      co_return fail(ex,
+                     version.error().code == ErrorCode::kNotFound ? notFound("prompt version")
+                                                                  : version.error());
+    }
+    co_return jsonResponse(200, toJson(*version));
   }
 
   net::awaitable<Response> createPrompt(Exchange& ex, TenantScope scope) {

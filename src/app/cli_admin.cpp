@@ -44,6 +44,7 @@ constexpr Group kGroups[] = {
     {"kms", "Key-encryption keys: status, rotate, rewrap, retire, verify"},
     {"audit", "The tamper-evident audit log"},
     {"user", "Console administrators and workspace users of a tenant"},
+    {"prompts", "System prompts from a Git repository: sync, evaluate, promote, list"},
 };
 
 std::vector<Command> allCommands() {
@@ -51,6 +52,7 @@ std::vector<Command> allCommands() {
   cli::appendAccountCommands(commands);
   cli::appendRoutingCommands(commands);
   cli::appendCredentialCommands(commands);
+  cli::appendPromptCommands(commands);
   return commands;
 }
 

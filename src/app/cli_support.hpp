@@ -67,6 +67,7 @@ struct Command {
 void appendAccountCommands(std::vector<Command>& out);     // tenant, plan, token, key, user
 void appendRoutingCommands(std::vector<Command>& out);     // route, usage, audit
 void appendCredentialCommands(std::vector<Command>& out);  // credential, kms
+void appendPromptCommands(std::vector<Command>& out);      // prompts (cli_prompts.cpp)
 
 // Where a command reads and writes. `stdin_is_terminal` selects the no-echo prompt for secrets.
 struct Streams {

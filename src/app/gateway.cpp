@@ -375,6 +375,21 @@ void Gateway::start() {
              {"keys", loaded->keys});
 }
 
+void Gateway::startForTools() {
+  auto& p = *parts_;
+  auto loaded = p.sync->loadAll();
+  if (!loaded) {
+    throw StartupError("cannot load tenants and keys: " + loaded.error().client_message + " " +
+                       loaded.error().log_detail);
+  }
+  seedQuotas(*loaded);
+  p.ledger->start();
+  p.events->start();
+  p.sync->start(p.cfg.sync.poll_interval, p.cfg.sync.full_resync);
+  p.io->start();
+  started_ = true;
+}
+
 void Gateway::seedQuotas(const control::LoadStats& loaded) {
   auto& p = *parts_;
   auto* memory = dynamic_cast<limits::InMemoryLimiter*>(p.limiter.get());
@@ -423,6 +438,12 @@ metering::Ledger& Gateway::ledger() {
 }
 const config::Config& Gateway::config() const {
   return parts_->cfg;
+}
+const pipeline::Pipeline& Gateway::pipeline() const {
+  return *parts_->pipeline;
+}
+http::IoThreads& Gateway::ioThreads() {
+  return *parts_->io;
 }
 
 void Gateway::handleSignals() {

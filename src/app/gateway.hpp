@@ -26,6 +26,12 @@ struct Stores;
 namespace livery::metering {
 class Ledger;
 }
+namespace livery::pipeline {
+class Pipeline;
+}
+namespace livery::http {
+class IoThreads;
+}
 
 namespace livery::app {
 
@@ -50,6 +56,11 @@ class Gateway {
 
   // Opens storage, binds the listener and starts the I/O threads. Throws on failure.
   void start();
+  // start() without serving, for in-process tools that send requests through the pipeline
+  // (`livery prompts eval`): loads the indexes and quotas and starts the ledger, control events,
+  // index sync and I/O threads, but binds no listener and creates no bootstrap operator token.
+  // Stop it with requestStop() and wait(). Throws on failure.
+  void startForTools();
   std::uint16_t port() const noexcept;
   // The operator token created on the very first start (no token existed), to be shown once.
   std::optional<std::string> bootstrapToken() const;
@@ -70,6 +81,10 @@ class Gateway {
   storage::Stores& stores();
   metering::Ledger& ledger();
   const config::Config& config() const;
+  // The request path and the I/O threads it runs on, for in-process callers
+  // (app/prompt_runner.hpp); requests run only once started.
+  const pipeline::Pipeline& pipeline() const;
+  http::IoThreads& ioThreads();
 
  private:
   void seedQuotas(const control::LoadStats& loaded);

@@ -357,6 +357,9 @@ const std::vector<Entry>& schema() {
     s.back().secret = true;
     s.push_back(LIVERY_CFG("prompts.operator_policy", prompts.operator_policy));
     s.push_back(LIVERY_CFG("prompts.cache_entries", prompts.cache_entries));
+    s.push_back(LIVERY_CFG("prompts.repo_path", prompts.repo_path));
+    s.push_back(LIVERY_CFG("prompts.eval_max_concurrency", prompts.eval_max_concurrency));
+    s.push_back(LIVERY_CFG("prompts.eval_max_case_timeout", prompts.eval_max_case_timeout));
     return s;
   }();
   return kSchema;
@@ -466,6 +469,13 @@ void validate(const Config& c) {
   }
   if (c.routing.max_attempts < 1 || c.routing.max_attempts > 16) {
     bad(src, "routing.max_attempts", "must be between 1 and 16");
+  }
+  if (c.prompts.eval_max_concurrency < 1 || c.prompts.eval_max_concurrency > 16) {
+    bad(src, "prompts.eval_max_concurrency", "must be between 1 and 16");
+  }
+  if (c.prompts.eval_max_case_timeout < std::chrono::seconds(1) ||
+      c.prompts.eval_max_case_timeout > std::chrono::minutes(10)) {
+    bad(src, "prompts.eval_max_case_timeout", "must be between 1s and 10m");
   }
 }
 

@@ -153,6 +153,10 @@ struct AlertsConfig {
 struct PromptsConfig {
   std::string operator_policy;  // optional policy prompt layered before every tenant prompt
   std::size_t cache_entries = 10'000;
+  // The prompt repository (`livery prompts`, docs/design/prompt-repository.md):
+  std::string repo_path;          // local clone used when --repo is not given (empty: required)
+  int eval_max_concurrency = 16;  // cap over prompt.yaml eval.concurrency (1..16)
+  Duration eval_max_case_timeout = std::chrono::minutes(10);  // cap over eval.case_timeout_s
 };
 
 struct Config {

@@ -1010,15 +1010,20 @@ Result<storage::PromptVersion> ControlPlane::activatePrompt(const Actor& actor,
   if (!version) {
     return version.error();
   }
-  if (!version->eval_json.empty() && !version->eval_passed) {
+  auto refused = [&] {
     return Error{
         ErrorCode::kUnprocessable,
         fmt::format("version {} failed its evaluation and cannot be activated", version->version)}
         .withCode("evaluation_failed");
+  };
+  if (!version->eval_json.empty() && !version->eval_passed) {
+    return refused();
   }
-  auto active = stores_.prompts.activate(tenant_id, prompt_id, storage::EvalGate::kSkip);
+  // Checked again inside the activation's transaction: a failed evaluation recorded since the
+  // read above (a concurrent `livery prompts eval`) still keeps the version out.
+  auto active = stores_.prompts.activate(tenant_id, prompt_id, storage::EvalGate::kRefuseFailed);
   if (!active) {
-    return active.error();
+    return active.error().code == ErrorCode::kUnprocessable ? refused() : active.error();
   }
   audit(actor,
         tenant_id,
@@ -1041,6 +1046,28 @@ Result<storage::PromptVersion> ControlPlane::rollbackPrompt(const Actor& actor,
         "prompt.rolled_back",
         detailsJson({{"prompt_id", active->id}, {"version", active->version}}));
   return active;
+}
+
+Result<void> ControlPlane::recordPromptEval(const Actor& actor,
+                                            std::string_view tenant_id,
+                                            std::string_view prompt_id,
+                                            std::string_view eval_json,
+                                            bool passed) {
+  auto version = stores_.prompts.get(tenant_id, prompt_id);
+  if (!version) {
+    return version.error();
+  }
+  if (auto r = stores_.prompts.recordEval(tenant_id, prompt_id, eval_json, passed); !r) {
+    return r.error();
+  }
+  audit(actor,
+        tenant_id,
+        "prompt.evaluated",
+        detailsJson({{"prompt_id", version->id},
+                     {"version", version->version},
+                     {"commit_id", version->commit_id},
+                     {"passed", passed}}));
+  return {};
 }
 
 // ---- JWT keys ---------------------------------------------------------------------------------

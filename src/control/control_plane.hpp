@@ -240,6 +240,15 @@ class ControlPlane {
                                                 std::string_view tenant_id,
                                                 std::string_view prompt_id);
   Result<storage::PromptVersion> rollbackPrompt(const Actor& actor, std::string_view tenant_id);
+  // Stores the evaluation report of a version (the prompt repository's gate), replacing an
+  // earlier one whatever the version's status; audited as "prompt.evaluated" with the version
+  // and the verdict (never the report: it quotes replies). kNotFound for a version that is not
+  // the tenant's. No change-feed row: the request path does not read evaluations.
+  Result<void> recordPromptEval(const Actor& actor,
+                                std::string_view tenant_id,
+                                std::string_view prompt_id,
+                                std::string_view eval_json,
+                                bool passed);
 
   // --- JWT verification keys. An HS256 secret is sealed in the vault as a credential of
   // provider "jwt-hs256" owned by the same tenant; RS256/ES256 keys are public (PEM or JWKS). ---

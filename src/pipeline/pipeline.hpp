@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "http/exchange.hpp"
+#include "pipeline/internal_call.hpp"
 #include "pipeline/stage.hpp"
 
 namespace livery {
@@ -30,7 +31,18 @@ class Pipeline {
       std::size_t count,
       std::function<http::Response(RequestContext&)> then) const;
 
+  // Runs one chat completion for an in-process caller (pipeline/internal_call.hpp): every stage
+  // but authentication (the principal is given), with the request's prompt override, under the
+  // request's deadline. Returns the reply, or the Error a client would have received (its
+  // client_message is client-safe). Must be awaited on the io_context of I/O thread
+  // `request.worker`. Defined in internal_call.cpp.
+  net::awaitable<Result<InternalReply>> runInternal(InternalRequest request) const;
+
  private:
+  // The stage loop of runInternal. `ctx` lives in runInternal's frame, which awaits this
+  // coroutine's completion even when the deadline cancels it.
+  net::awaitable<Result<void>> runInternalStages(RequestContext& ctx) const;
+
   const Clock& clock_;
   std::vector<std::unique_ptr<Stage>> stages_;
 };

@@ -20,13 +20,24 @@ enum class Endpoint { kChat, kEmbeddings };
 
 // Who is calling, established by authenticate.cpp.
 struct Principal {
-  enum class Kind { kApiKey, kJwt, kSession };
+  // kInternal: an in-process caller of Pipeline::runInternal (the prompt evaluation gate),
+  // never established from a request.
+  enum class Kind { kApiKey, kJwt, kSession, kInternal };
   Kind kind = Kind::kApiKey;
   std::string tenant_id;
   std::string api_key_id;  // kApiKey
   std::optional<tenancy::KeyEntry> key;
   std::string end_user;         // bound to the key, the JWT `sub`, or the session's user
   bool end_user_bound = false;  // true: the request's own `user` field is ignored
+};
+
+// Replaces the tenant's active prompt version for one internal call (Pipeline::runInternal):
+// the candidate version of a prompt evaluation. The template is rendered and layered exactly as
+// the active version would be (inject_prompt.cpp).
+struct PromptOverride {
+  std::string template_text;    // the tenant prompt template; empty: no tenant prompt
+  std::string version_id;       // the stored version it is, if any (ctx.prompt_version_id)
+  bool operator_policy = true;  // false: no operator policy either (an evaluation's judge call)
 };
 
 // What happened, filled in as the request runs; meter.cpp turns it into the usage record.
@@ -69,7 +80,8 @@ struct RequestContext {
   limits::Reservation reservation;
   std::string system_prompt;  // operator policy + tenant prompt, rendered
   std::string prompt_version_id;
-  const storage::Route* route = nullptr;  // into *tenant (kept alive by the snapshot)
+  std::optional<PromptOverride> prompt_override;  // set by runInternal only
+  const storage::Route* route = nullptr;          // into *tenant (kept alive by the snapshot)
 
   Outcome outcome;
   // A buffered answer (non-streaming success or error) for the runner to send; empty when the

@@ -92,6 +92,21 @@ Result<PromptVersion> PromptStore::create(PromptVersion draft) {
     if (auto l = conn.serializeOn(kPromptVersionLock); !l) {
       return l.error();
     }
+    // A Git commit is imported once per tenant (prompt repository sync): checked under the
+    // same lock, so two concurrent syncs cannot both import it.
+    if (!draft.commit_id.empty()) {
+      auto dup = conn.query(
+          "SELECT version FROM prompt_versions WHERE tenant_id = ? AND commit_id = ? LIMIT 1",
+          {draft.tenant_id, draft.commit_id});
+      if (!dup) {
+        return dup.error();
+      }
+      if (!dup->empty()) {
+        return fail(ErrorCode::kConflict,
+                    "commit " + draft.commit_id.substr(0, 40) + " is already imported as v" +
+                        std::to_string((*dup)[0].int64(0)));
+      }
+    }
     auto next = conn.queryOne(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM prompt_versions WHERE tenant_id = ?",
         {draft.tenant_id},
@@ -195,6 +210,11 @@ Result<PromptVersion> PromptStore::activate(std::string_view tenant_id,
       return fail(ErrorCode::kUnprocessable,
                   "this prompt version has not passed its evaluation",
                   "activation refused by the evaluation gate");
+    }
+    if (gate == EvalGate::kRefuseFailed && !target->eval_json.empty() && !target->eval_passed) {
+      return fail(ErrorCode::kUnprocessable,
+                  "this prompt version failed its evaluation",
+                  "activation refused: the recorded evaluation failed");
     }
     return switchActive(conn, std::move(*target), now);
   });

@@ -20,14 +20,19 @@
 
 namespace livery::storage {
 
-enum class EvalGate { kRequirePassed, kSkip };
+// What activate() checks about the version's recorded evaluation, inside its transaction:
+// kRequirePassed: it must have passed; kRefuseFailed: it must not have failed (a version never
+// evaluated may go live: the console's rule); kSkip: nothing.
+enum class EvalGate { kRequirePassed, kRefuseFailed, kSkip };
 
 class PromptStore {
  public:
   PromptStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
   // Adds a draft as the tenant's next version (tenant_id, content, author, note, commit_id
-  // are taken from `draft`; id generated if empty). kConflict if the tenant does not exist.
+  // and created_at are taken from `draft`; id generated if empty, created_at from the clock if
+  // 0). kConflict if the tenant does not exist, or if `draft.commit_id` is non-empty and the
+  // tenant already has a version of that commit (a Git commit is imported once).
   [[nodiscard]] Result<PromptVersion> create(PromptVersion draft);
   [[nodiscard]] Result<PromptVersion> get(std::string_view tenant_id, std::string_view id);
   [[nodiscard]] Result<PromptVersion> getVersion(std::string_view tenant_id, std::int64_t version);
@@ -45,7 +50,8 @@ class PromptStore {
                                         std::string_view eval_json,
                                         bool passed);
   // Makes `id` the active version. With kRequirePassed, a version whose evaluation has not
-  // passed is refused with kUnprocessable. Activating the active version is a no-op.
+  // passed is refused with kUnprocessable; with kRefuseFailed, one whose recorded evaluation
+  // failed. Activating the active version is a no-op.
   [[nodiscard]] Result<PromptVersion> activate(std::string_view tenant_id,
                                                std::string_view id,
                                                EvalGate gate = EvalGate::kRequirePassed);
