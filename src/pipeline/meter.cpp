@@ -106,7 +106,9 @@ void MeterStage::onComplete(RequestContext& ctx) noexcept {
             alert->tenant_id, alert->metric, alert->window_requests, alert->window_tokens);
       }
     }
-    if (ctx.principal && !ctx.principal->api_key_id.empty()) {
+    // Internal calls (prompt evaluation) carry a pseudo key id that names no stored key.
+    if (ctx.principal && !ctx.principal->api_key_id.empty() &&
+        ctx.principal->kind != Principal::Kind::kInternal) {
       events_.apiKeyUsed(ctx.tenant->tenant.id, ctx.principal->api_key_id);
     }
   } catch (const std::exception& e) {
