@@ -83,12 +83,15 @@ start_livery() {  # start_livery <data-dir> <port> [extra args...]
   wait_http "http://127.0.0.1:$port/healthz"
 }
 
+# shellcheck source=bench/scenarios.sh
+source bench/scenarios.sh
+
 {
   echo "# Livery benchmark run $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB;"
   echo "commit $(git rev-parse --short HEAD); wrk -t1 -c$CONNS, $RUNS runs of ${DURATION}s after ${WARMUP}s warm-up; medians."
-  echo "Client on core $CLIENT_CPU, proxy on core $PROXY_CPU."
+  echo "Client on core $CLIENT_CPU, proxy on core $PROXY_CPU. Mock upstream: $MOCK_NAME."
   echo
   echo "| scenario | RPS | p50 µs | p99 µs | proxy CPU µs/req |"
   echo "|---|--:|--:|--:|--:|"
@@ -102,8 +105,6 @@ for scenario in $SCENARIOS; do
       kill "$LIVERY_PID"; wait "$LIVERY_PID" 2>/dev/null || true
       ;;
     chat|stream|body1m)
-      # shellcheck source=bench/scenarios.sh
-      source bench/scenarios.sh
       "scenario_$scenario"
       ;;
     *) echo "unknown scenario $scenario" >&2 ;;

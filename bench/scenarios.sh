@@ -10,6 +10,18 @@ LIVERY_PORT=${LIVERY_PORT:-18091}
 NGINX_PORT=${NGINX_PORT:-18092}
 SEED=${SEED:-build/release/tests/livery-seed}
 
+# The shared harness's C mock (../shared/bench/mock, not part of this repository) answers from
+# prebuilt buffers, so it costs the client core little and sends a 20-event stream in one write:
+# the numbers then measure the proxy, not the mock. Used when present unless BENCH_MOCK_CMD is set.
+SHARED_MOCK_SRC=${SHARED_MOCK_SRC:-../shared/bench/mock/mock_upstream.c}
+if [ -z "${BENCH_MOCK_CMD:-}" ] && [ -f "$SHARED_MOCK_SRC" ]; then
+  cc -O2 -pthread -o "$work/mock_upstream" "$SHARED_MOCK_SRC"
+  BENCH_MOCK_CMD="$work/mock_upstream -p $MOCK_PORT -t 1"
+  MOCK_NAME="shared C mock (../shared/bench/mock/mock_upstream.c, 1 thread)"
+fi
+MOCK_NAME=${MOCK_NAME:-${BENCH_MOCK_CMD:+$BENCH_MOCK_CMD}}
+MOCK_NAME=${MOCK_NAME:-livery-fake-upstream (tests/tools)}
+
 start_mock() {
   if [ -n "${MOCK_PID:-}" ]; then return; fi
   if [ -n "${BENCH_MOCK_CMD:-}" ]; then
