@@ -160,16 +160,30 @@ TEST_F(HttpLimitsTest, SigtermLetsInFlightChatRequestsFinishThenExitsZero) {
   upstream.push(std::string(kChat), slow_stream);
   testing::HttpResult plain;
   testing::HttpResult streamed;
+  std::string plain_error;
+  std::string streamed_error;
   std::thread a([&] {
-    plain = testing::TestHttpClient("127.0.0.1", gw.port())
-                .request("POST", kChat, chatBody(false), auth(), 20s);
+    try {
+      plain = testing::TestHttpClient("127.0.0.1", gw.port())
+                  .request("POST", kChat, chatBody(false), auth(), 20s);
+    } catch (const std::exception& e) {
+      plain_error = e.what();
+    }
   });
   ASSERT_TRUE(upstream.waitForRequests(1, 10s));
   std::thread b([&] {
-    streamed =
-        testing::TestHttpClient("127.0.0.1", gw.port())
-            .stream(
-                "POST", kChat, chatBody(true), auth(), [](std::string_view) { return true; }, 20s);
+    try {
+      streamed = testing::TestHttpClient("127.0.0.1", gw.port())
+                     .stream(
+                         "POST",
+                         kChat,
+                         chatBody(true),
+                         auth(),
+                         [](std::string_view) { return true; },
+                         20s);
+    } catch (const std::exception& e) {
+      streamed_error = e.what();
+    }
   });
   ASSERT_TRUE(upstream.waitForRequests(2, 10s));
   gw.process().signal(SIGTERM);
@@ -186,6 +200,8 @@ TEST_F(HttpLimitsTest, SigtermLetsInFlightChatRequestsFinishThenExitsZero) {
   EXPECT_TRUE(refused) << "a new connection was served after SIGTERM";
   a.join();
   b.join();
+  EXPECT_EQ(plain_error, "");
+  EXPECT_EQ(streamed_error, "");
   EXPECT_EQ(plain.status, 200) << plain.body;
   EXPECT_NE(plain.body.find("\"chat.completion\""), std::string::npos) << plain.body;
   EXPECT_EQ(streamed.status, 200) << streamed.body;
