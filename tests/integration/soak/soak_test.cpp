@@ -159,8 +159,9 @@ TEST(SoakTest, ThirtyPercentUpstreamFailuresAt500RpsForSixtySecondsNoClientError
   const auto measured_duration = measuredDuration();
   const auto total_requests = static_cast<std::size_t>(
       kRatePerSecond * std::chrono::seconds(kWarmup + measured_duration).count());
-  // The flaky deployment sees each request at most once (it is never the last deployment, so
-  // it is never retried); a spare tenth covers nothing but keeps the queue from running dry.
+  // The flaky deployment sees about one request per client request (a failed attempt falls back
+  // to the healthy one) plus the upstream client's resends after a reset on a reused connection;
+  // a spare tenth keeps the queue from running dry. The seed is printed for reproduction.
   const std::uint64_t seed = std::random_device{}();
   auto schedule = makeSchedule(total_requests + total_requests / 10, seed);
   for (Fault f : schedule) {
