@@ -942,10 +942,10 @@ net::awaitable<Result<ResponsePtr>> HttpClient::Core::send(Request request) {
     bool received = false;
     auto [read_ec, head_result] = co_await response->readHead(first_byte, received);
     if (!head_result) {
-      if (reused && attempt == 0 && !received && (isReset(read_ec) || isClose(read_ec))) {
-        stats_.stale_retries.inc();
-        continue;
-      }
+      // No silent resend once the request was delivered: the provider may have processed (and
+      // billed) it before the connection died. The caller's retry policy decides, and counts
+      // the attempt where the tenant can see it (x-livery-attempts, the usage record). Only a
+      // write that failed on a stale pooled connection, above, is resent.
       co_return head_result.error();
     }
     co_return ResponsePtr(std::move(response));
