@@ -196,6 +196,7 @@ void oneRequest(
   }
   std::size_t index = 0;
   int attempts = 0;
+  std::string fallback_reason;  // the usage record's and response header's reason, as dispatch
   for (;;) {
     const storage::Deployment& d = *plan.order[index];
     ++attempts;
@@ -204,9 +205,14 @@ void oneRequest(
     const bool fails = !last_resort && splitmix(rng) % 100 < fail_pct;
     if (!fails) {
       w.cooldowns.recordSuccess(tenant, d.name);
+      benchmark::DoNotOptimize(fallback_reason);
       return;
     }
     const AttemptFailure failure = d.provider == "openai" ? rateLimited() : timedOut();
+    if (!fallback_reason.empty()) {
+      fallback_reason += "; ";
+    }
+    fallback_reason += d.name + "=" + failure.reason;
     w.cooldowns.recordFailure(
         tenant, d.name, failure.retry_after.value_or(std::chrono::milliseconds(0)));
     const bool more = index + 1 < plan.order.size();
