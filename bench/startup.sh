@@ -11,7 +11,9 @@
 #   tools/with_services.sh bench/startup.sh postgres   # PostgreSQL (LIVERY_TEST_PG_URL)
 #
 # The SQLite data directory is kept in DATA (default /tmp/livery-startup-<T>-<K>) and reused by
-# the next run with the same sizes (seeding takes minutes); KEEP=0 removes it at the end.
+# the next run with the same sizes (seeding takes minutes); KEEP=0 seeds into a private directory
+# and removes it at the end. The bench-smoke ctest runs TENANTS=50 KEYS=500 RUNS=1 KEEP=0 against
+# the build's own binaries (LIVERY, SEED).
 # Needs a release build: cmake --build --preset release --target livery livery-seed
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,7 @@ BACKEND=${1:-sqlite}
 TENANTS=${TENANTS:-100000}
 KEYS=${KEYS:-1000000}
 RUNS=${RUNS:-3}
-PORT=${PORT:-18190}
+PORT=${PORT:-}
 LIVERY=${LIVERY:-build/release/src/livery}
 SEED=${SEED:-build/release/tests/livery-seed}
 KEEP=${KEEP:-1}
@@ -38,7 +40,11 @@ trap cleanup EXIT
 extra=()
 case "$BACKEND" in
   sqlite)
-    DATA=${DATA:-/tmp/livery-startup-$TENANTS-$KEYS}
+    if [ "$KEEP" = 0 ]; then
+      DATA=${DATA:-$work/data}  # private to this run (the bench-smoke test)
+    else
+      DATA=${DATA:-/tmp/livery-startup-$TENANTS-$KEYS}
+    fi
     ;;
   postgres)
     if [ -z "${LIVERY_TEST_PG_URL:-}" ]; then
@@ -51,6 +57,13 @@ case "$BACKEND" in
     ;;
   *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
 esac
+
+if [ -z "$PORT" ]; then  # a free loopback port, so parallel runs do not collide
+  for _ in $(seq 1 50); do
+    PORT=$(((RANDOM % 20000) + 40000))
+    if ! (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+  done
+fi
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
