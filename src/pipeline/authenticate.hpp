@@ -41,6 +41,11 @@ class AuthenticateStage final : public Stage {
   net::awaitable<Result<void>> onRequest(RequestContext& ctx) override;
 
  private:
+  enum class Next { kDone, kJwt, kSession };  // what identify() left to do
+  // Host, credential parsing and the API-key path, without suspending; `token` receives a JWT.
+  Result<Next> identify(RequestContext& ctx, std::string_view& token) const;
+  net::awaitable<Result<void>> fromJwt(RequestContext& ctx, std::string_view token);
+  net::awaitable<Result<void>> fromSession(RequestContext& ctx);
   Result<Principal> fromApiKey(std::string_view token) const;
 
   const crypto::KeyHasher& hasher_;

@@ -8,7 +8,9 @@ class MetricsRegistry;
 }  // namespace livery
 namespace livery::limits {
 class Limiter;
-}
+struct AdmissionRequest;
+struct Decision;
+}  // namespace livery::limits
 
 namespace livery::pipeline {
 
@@ -27,6 +29,13 @@ class EnforceLimitsStage final : public Stage {
   net::awaitable<Result<void>> onRequest(RequestContext& ctx) override;
 
  private:
+  // The in-memory limiter's path runs without suspending, outside any coroutine frame (see
+  // enforce_limits.cpp); a blocking limiter's goes through admitOffloaded.
+  limits::AdmissionRequest admissionOf(const RequestContext& ctx) const;
+  Result<void> apply(RequestContext& ctx, limits::Decision decision);
+  Result<void> admitNow(RequestContext& ctx);
+  net::awaitable<Result<void>> admitOffloaded(RequestContext& ctx);
+
   limits::Limiter& limiter_;
   net::thread_pool& blocking_;
   std::uint32_t default_completion_reserve_;

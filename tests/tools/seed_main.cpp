@@ -3,11 +3,19 @@
 // document with the tenants and their API keys (secrets: test data only).
 //
 //   livery-seed --data-dir D --upstream http://127.0.0.1:P [--tenants N] [--plan-tokens Q]
-//               [--rpm R] [--keys-per-tenant K] [--bulk-keys M] [--limited-rpm R]
-//               [--set key=value]...
+//               [--rpm R] [--keys-per-tenant K] [--bulk-tenants T] [--bulk-keys M]
+//               [--limited-rpm R] [--set key=value]...
+//
+// --bulk-tenants T adds T more tenants ("bulk<i>", each with one sealed OpenAI credential and a
+// gpt-4o route) straight through the stores, without the control plane's audit entries, for the
+// start-up benchmark (bench/startup.sh); they are not listed in the output. --bulk-keys M adds M
+// API keys spread over every tenant (real HMACs; the keys themselves are thrown away). Seeding
+// 100,000 tenants is much faster with `--set storage.sqlite_synchronous=normal`.
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -16,6 +24,7 @@
 #include "config/config.hpp"
 #include "control/control_plane.hpp"
 #include "core/clock.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "crypto/api_key.hpp"
 #include "storage/stores.hpp"
@@ -41,6 +50,7 @@ int main(int argc, char** argv) {
   auto quota = std::stoull(arg(argc, argv, "--plan-tokens", "0"));
   auto rpm = static_cast<std::uint32_t>(std::stoul(arg(argc, argv, "--rpm", "0")));
   int keys_per_tenant = std::stoi(arg(argc, argv, "--keys-per-tenant", "1"));
+  long bulk_tenants = std::stol(arg(argc, argv, "--bulk-tenants", "0"));
   long bulk_keys = std::stol(arg(argc, argv, "--bulk-keys", "0"));
   // The last tenant gets this requests-per-minute override (rate-limit tests); 0: none.
   auto limited_rpm = static_cast<std::uint32_t>(std::stoul(arg(argc, argv, "--limited-rpm", "0")));
@@ -129,25 +139,113 @@ int main(int argc, char** argv) {
       boost::json::object o{{"id", t->id}, {"slug", slug}, {"keys", keys}};
       out.emplace_back(std::move(o));
     }
+    if (bulk_tenants > 0) {
+      // One transaction per row, like the stores' own API: no shortcut around their checks.
+      auto started = std::chrono::steady_clock::now();
+      const auto fake_key = SecretBytes::copyOf(std::string_view("sk-fake-openai-bulk-key"));
+      const std::string fingerprint = fingerprintOf(fake_key.reveal());
+      for (long n = 0; n < bulk_tenants; ++n) {
+        storage::Tenant t;
+        t.slug = "bulk" + std::to_string(n);
+        t.display_name = "Bulk tenant " + std::to_string(n);
+        t.plan_id = "seed";
+        auto created = core->stores->tenants.create(std::move(t));
+        if (!created) {
+          std::cerr << "bulk tenant: " << created.error().client_message << "\n";
+          return 1;
+        }
+        storage::Credential c;
+        c.id = randomId("cred");  // part of the envelope's binding, so known before sealing
+        c.tenant_id = created->id;
+        c.provider = "openai";
+        c.label = "bulk-openai";
+        c.base_url = upstream + "/v1";
+        c.options_json = "{}";
+        c.fingerprint = fingerprint;
+        auto sealed = core->vault->seal({c.tenant_id, c.id, c.provider}, fake_key);
+        if (!sealed) {
+          std::cerr << "bulk credential: " << sealed.error().client_message << "\n";
+          return 1;
+        }
+        c.envelope = std::move(*sealed);
+        auto cred = core->stores->credentials.insert(std::move(c));
+        if (!cred) {
+          std::cerr << "bulk credential: " << cred.error().client_message << "\n";
+          return 1;
+        }
+        storage::Route route;
+        route.tenant_id = created->id;
+        route.model = "gpt-4o";
+        storage::Deployment d;
+        d.name = "openai-gpt-4o";
+        d.provider = "openai";
+        d.model = "gpt-4o";
+        d.credential_id = cred->id;
+        route.deployments.push_back(std::move(d));
+        if (auto r = core->stores->routes.upsert(std::move(route)); !r) {
+          std::cerr << "bulk route: " << r.error().client_message << "\n";
+          return 1;
+        }
+        if ((n + 1) % 10'000 == 0) {
+          std::cerr << "livery-seed: " << n + 1 << " bulk tenants ("
+                    << std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count()
+                    << " s)\n";
+        }
+      }
+    }
     if (bulk_keys > 0) {
-      // Many keys for the start-up and authentication benchmarks, spread over the tenants, in
+      // Many keys for the start-up and authentication benchmarks, spread over every tenant, in
       // batches (their hashes are real HMACs, the keys themselves are thrown away).
+      std::vector<std::string> tenant_ids;
+      storage::Page page{.limit = storage::kMaxPageSize};
+      for (;;) {
+        auto list = core->stores->tenants.list(page);
+        if (!list) {
+          std::cerr << "tenants: " << list.error().client_message << "\n";
+          return 1;
+        }
+        if (list->empty()) {
+          break;
+        }
+        page.after = list->back().id;
+        for (auto& t : *list) {
+          tenant_ids.push_back(std::move(t.id));
+        }
+      }
+      if (tenant_ids.empty()) {
+        std::cerr << "bulk keys: no tenant to give them to\n";
+        return 1;
+      }
       crypto::OpenSslRandom random;
+      IdGenerator ids;
+      const auto now = clock.unixMillis();
       std::vector<storage::ApiKey> batch;
-      auto list = core->stores->tenants.list({.limit = 10'000});
       for (long n = 0; n < bulk_keys; ++n) {
         auto secret = crypto::api_key::generate(crypto::TokenKind::kLive, random);
+        if (!secret) {
+          std::cerr << "bulk keys: " << secret.error().client_message << "\n";
+          return 1;
+        }
         auto digest = core->hasher->hash(secret->reveal());
+        if (!digest) {
+          std::cerr << "bulk keys: " << digest.error().client_message << "\n";
+          return 1;
+        }
         storage::ApiKey k;
-        k.tenant_id = (*list)[static_cast<std::size_t>(n) % list->size()].id;
+        k.id = ids.next("key");
+        k.tenant_id = tenant_ids[static_cast<std::size_t>(n) % tenant_ids.size()];
         k.name = "bulk";
         k.hash.assign(digest->begin(), digest->end());
         k.last4 = crypto::api_key::last4(secret->reveal());
         k.environment = "live";
+        k.created_at = now;
         batch.push_back(std::move(k));
         if (batch.size() == 5000 || n + 1 == bulk_keys) {
           if (auto r = core->stores->api_keys.insertMany(batch); !r) {
-            std::cerr << "bulk keys: " << r.error().client_message << "\n";
+            std::cerr << "bulk keys: " << r.error().client_message << " " << r.error().log_detail
+                      << "\n";
             return 1;
           }
           batch.clear();

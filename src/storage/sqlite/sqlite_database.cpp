@@ -397,9 +397,11 @@ Result<std::unique_ptr<Connection>> SqliteDatabase::connect() {
                 "cannot enable write-ahead logging",
                 fmt::format("sqlite: journal_mode is {}", mode->text(0)));
   }
-  const std::string pragmas =
-      fmt::format("PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
-                  toString(options_.synchronous));
+  const std::string pragmas = fmt::format(
+      "PRAGMA synchronous={}; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+      "PRAGMA mmap_size={};",
+      toString(options_.synchronous),
+      options_.mmap_bytes);
   if (auto r = conn->execScript(pragmas); !r) {
     return r.error();
   }
