@@ -1,7 +1,7 @@
 // Shared harness of the browser scenarios: Debian's Chromium through playwright-core (never a
 // downloaded browser), the backend (backend.mjs), and tenant setup through the public API.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -117,6 +117,12 @@ export async function startWorld() {
     },
     async close() {
       await browser.close().catch(() => {});
+      // The backend's output, kept for a failed run (the real livery's log lines).
+      const log = backend.log();
+      if (log) {
+        const name = path.basename(process.argv[1] ?? 'scenario', '.test.mjs');
+        await writeFile(path.join(await artifactsDir(), `${name}-${backend.kind}.log`), log).catch(() => {});
+      }
       await backend.close();
     },
   };
