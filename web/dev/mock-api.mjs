@@ -64,7 +64,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
   const brandingOut = (t) => {
     const b = tstate(t.id).branding;
     return { display_name: b.display_name, primary_color: b.primary_color, accent_color: b.accent_color, text_on_primary: textOn(b.primary_color),
-             logo_url: b.logo ? `/assets/${t.id}/${b.logo.hash}.${b.logo.ext}` : null, favicon_url: b.favicon ? `/assets/${t.id}/${b.favicon.hash}.${b.favicon.ext}` : null,
+             logo_url: b.logo ? `/t/${t.id}/assets/${b.logo.hash}` : null, favicon_url: b.favicon ? `/t/${t.id}/assets/${b.favicon.hash}` : null,
              support_email: b.support_email, footer_text: b.footer_text };
   };
   const credOut = ({ secret, ...c }) => c;  // the key never leaves
@@ -348,7 +348,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       const ext = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/svg+xml': 'svg' }[type];
       if (!ext) return err(res, 415, 'Unsupported image type.');
       const hash = createHash('sha256').update(ctx.raw).digest('hex');
-      st.assets.set(`${hash}.${ext}`, { type, bytes: ctx.raw });
+      st.assets.set(hash, { type, bytes: ctx.raw });
       st.branding[mm[1]] = { hash, ext };
       return send(res, 200, brandingOut(tenant));
     }
@@ -447,6 +447,15 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       if (ctx.operator) {
         if (p === '/operator') return shell(res, 'operator', 'Livery operator', null);
         if (p.startsWith('/admin/v1/')) return await api(req, res, url, body, ctx);
+        // The operator host wears Livery's neutral theme (docs/API.md, Public).
+        if (p === '/theme.css') {
+          return send(res, 200, `:root{--lv-primary:#2563eb;--lv-accent:#0f172a;--lv-on-primary:${textOn('#2563eb')};--lv-on-accent:${textOn('#0f172a')}}\n`,
+                      { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache', vary: 'Host' });
+        }
+        if (p === '/branding.json') {
+          return send(res, 200, { tenant: null, display_name: 'Livery', colors: { primary: '#2563eb', accent: '#0f172a', text_on_primary: textOn('#2563eb') },
+                                  logo_url: null, favicon_url: null, support_email: '', footer_text: '' }, { vary: 'Host', 'cache-control': 'no-cache' });
+        }
         return err(res, 404, 'Not found');
       }
       const t = ctx.tenant;
@@ -460,8 +469,10 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
         return send(res, 200, { tenant: { slug: t.slug, display_name: b.display_name }, colors: { primary: b.primary_color, accent: b.accent_color, text_on_primary: b.text_on_primary },
                                 logo_url: b.logo_url, favicon_url: b.favicon_url, support_email: b.support_email, footer_text: b.footer_text }, { vary: 'Host', 'cache-control': 'no-cache' });
       }
-      if ((p.startsWith(`/assets/${t.id}/`))) {
-        const a = tstate(t.id).assets.get(path.basename(p));
+      // Brand assets: the canonical /t/{tenant_id}/assets/{sha256} (whitelabel::assetPath), and
+      // the /assets/{tenant_id}/{sha256}[.{ext}] alias, as docs/API.md says.
+      if (p.startsWith(`/t/${t.id}/assets/`) || p.startsWith(`/assets/${t.id}/`)) {
+        const a = tstate(t.id).assets.get(path.basename(p).split('.')[0]);
         if (!a) return err(res, 404, 'Not found');
         return send(res, 200, a.bytes, { 'content-type': a.type, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox", 'x-content-type-options': 'nosniff' });
       }
