@@ -24,9 +24,25 @@ export async function launchBrowser() {
   });
 }
 
-export function newContext(browser, opts = {}) {
-  return browser.newContext({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1, reducedMotion: 'reduce',
-                              colorScheme: 'light', ...opts });
+// What the pages of this scenario said: console messages, script errors and every chat-completion
+// stream as received (written next to the backend's log at close, for a failure's post-mortem).
+const pageTrace = [];
+
+export async function newContext(browser, opts = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1, reducedMotion: 'reduce',
+                                         colorScheme: 'light', ...opts });
+  ctx.on('console', (m) => pageTrace.push(`[console.${m.type()}] ${m.text()}`));
+  ctx.on('weberror', (e) => pageTrace.push(`[pageerror] ${e.error().message}`));
+  ctx.on('response', async (r) => {
+    if (!r.url().includes('/v1/chat/completions')) return;
+    const head = `[chat ${r.status()} ${r.headers()['x-request-id'] ?? ''}]`;
+    try {
+      pageTrace.push(`${head}\n${(await r.body()).toString('utf8')}`);
+    } catch (e) {
+      pageTrace.push(`${head} body unavailable: ${e.message}`);
+    }
+  });
+  return ctx;
 }
 
 export async function artifactsDir() {
@@ -118,8 +134,8 @@ export async function startWorld() {
     async close() {
       await browser.close().catch(() => {});
       // The backend's output, kept for a failed run (the real livery's log lines).
-      const log = backend.log();
-      if (log) {
+      const log = `${backend.log()}\n---- pages ----\n${pageTrace.join('\n')}\n`;
+      {
         const name = path.basename(process.argv[1] ?? 'scenario', '.test.mjs');
         await writeFile(path.join(await artifactsDir(), `${name}-${backend.kind}.log`), log).catch(() => {});
       }
