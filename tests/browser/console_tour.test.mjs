@@ -68,6 +68,18 @@ test('every console, workspace and operator page loads without an error', async 
       await page.locator('main h1, main h2').first().waitFor();
     });
 
+    // The alerts page reads the webhook (GET /api/v1/webhook: none yet) and shows the server's
+    // refusal of a URL that fails the outbound guard (plain http: 400) without saving it.
+    await page.goto(world.url('tour', '/console#/alerts'));
+    await page.getByTestId('webhook-status').filter({ hasText: 'No webhook' }).waitFor();
+    await page.getByLabel('Webhook URL').fill('http://127.0.0.1:9/hook');
+    await page.getByRole('button', { name: 'Save webhook' }).click();
+    await page.locator('.notice-danger').waitFor();
+    assert.equal((await ok(t.admin.call('GET', '/api/v1/webhook'), 'read the webhook')).url, null);
+    assert.deepEqual(problems.splice(0), ['PUT /api/v1/webhook: 400'], 'only the refused save failed');
+    await page.reload();
+    await page.getByTestId('webhook-status').filter({ hasText: 'No webhook' }).waitFor();
+
     await page.goto(world.operatorUrl());
     await page.getByLabel('Operator token').fill(world.backend.operatorToken);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -408,6 +408,15 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       return send(res, 200, { period: new Date().toISOString().slice(0, 7), limit: plan.monthly_token_quota, used, reserved: 0, rpm: plan.rpm, tpm: plan.tpm });
     }
     if (p === '/api/v1/alerts') return send(res, 200, { data: db.alerts.filter((a) => a.tenant_id === tenant.id) });
+    if (p === '/api/v1/webhook' && method === 'GET') return send(res, 200, { url: st.webhook?.url ?? null });
+    if (p === '/api/v1/webhook' && method === 'DELETE') { st.webhook = null; return send(res, 204, ''); }
+    if ((mm = m(/^\/api\/v1\/alerts\/([^/]+)\/ack$/)) && method === 'POST') {
+      const a = db.alerts.find((x) => x.id === mm[1] && x.tenant_id === tenant.id);
+      if (!a) return err(res, 404, 'No such alert.');
+      a.acknowledged_at ??= now();
+      return send(res, 204, '');
+    }
+    if (p === '/api/v1/webhook' && method === 'PUT' && !/^https:\/\/[^/]+/.test(body.url ?? '')) return err(res, 400, 'webhook url must be https', null, {});
     if (p === '/api/v1/webhook' && method === 'PUT') { st.webhook = { url: body.url, secret: `whsec_${randomBytes(16).toString('hex')}` }; return send(res, 200, st.webhook); }
     if (p === '/api/v1/audit') return send(res, 200, { data: db.audit.filter((a) => a.tenant_id === tenant.id).reverse() });
     if (p === '/api/v1/admins' && method === 'GET') return send(res, 200, { data: st.admins.map((u) => ({ ...u, password: undefined })) });
