@@ -338,7 +338,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
     if ((mm = m(/^\/api\/v1\/keys\/([^/]+)$/)) && method === 'DELETE') { const k = st.keys.find((x) => x.id === mm[1]); if (k) k.revoked_at = now(); return send(res, 204, ''); }
     if (p === '/api/v1/branding' && method === 'GET') return send(res, 200, brandingOut(tenant));
     if (p === '/api/v1/branding' && method === 'PUT') {
-      for (const c of ['primary_color', 'accent_color']) if (body[c] !== undefined && !hex.test(body[c])) return err(res, 400, `${c} must be #rrggbb.`, null);
+      for (const c of ['primary_color', 'accent_color']) if (body[c] !== undefined && !hex.test(body[c])) return err(res, 422, `${c} must be #rrggbb.`, null);
       Object.assign(st.branding, Object.fromEntries(['display_name', 'primary_color', 'accent_color', 'support_email', 'footer_text'].filter((k) => k in body).map((k) => [k, body[k]])));
       audit(tenant.id, actor, 'branding.update');
       return send(res, 200, brandingOut(tenant));
@@ -370,6 +370,8 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
     if ((mm = m(/^\/api\/v1\/routes\/([^/]+)$/))) {
       const model = decodeURIComponent(mm[1]);
       if (method === 'PUT') {
+        const foreign = (body.deployments ?? []).find((d) => !st.credentials.some((c) => c.id === d.credential_id));
+        if (foreign) return err(res, 400, `unknown credential ${foreign.credential_id}`, null);  // own credentials only
         const r = { model, deployments: body.deployments ?? [], inherited: false };
         st.routes = [...st.routes.filter((x) => x.model !== model), r];
         audit(tenant.id, actor, 'route.put', { model });

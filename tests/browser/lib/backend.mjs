@@ -178,6 +178,6 @@ async function startMock() {
   };
 }
 
-export async function startBackend() {
-  return backendKind() === 'mock' ? startMock() : startReal();
+export async function startBackend(kind = backendKind()) {
+  return kind === 'mock' ? startMock() : startReal();
 }
