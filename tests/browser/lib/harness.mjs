@@ -133,13 +133,14 @@ export async function startWorld() {
     },
     async close() {
       await browser.close().catch(() => {});
-      // The backend's output, kept for a failed run (the real livery's log lines).
-      const log = `${backend.log()}\n---- pages ----\n${pageTrace.join('\n')}\n`;
-      {
+      try {
+        await backend.close();
+      } finally {
+        // The backend's output (to its shutdown) and the page trace, for a failed run's post-mortem.
+        const log = `${backend.log()}\n---- pages ----\n${pageTrace.join('\n')}\n`;
         const name = path.basename(process.argv[1] ?? 'scenario', '.test.mjs');
         await writeFile(path.join(await artifactsDir(), `${name}-${backend.kind}.log`), log).catch(() => {});
       }
-      await backend.close();
     },
   };
   return world;
