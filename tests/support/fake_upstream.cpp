@@ -757,6 +757,9 @@ struct FakeUpstream::Impl {
       : options(std::move(opts)),
         reply_text(options.reply_text),
         stream_chunks(options.stream_chunks),
+        openai_keys(options.openai_keys),
+        azure_keys(options.azure_keys),
+        anthropic_keys(options.anthropic_keys),
         io(std::make_unique<net::io_context>(1)),
         acceptor(*io) {}
 
@@ -774,6 +777,10 @@ struct FakeUpstream::Impl {
   std::set<std::uint64_t> open;
   std::set<std::uint64_t> closed;
   std::uint64_t next_id = 1;
+  std::vector<std::string> openai_keys;  // the accepted keys (options' lists, then setAcceptedKeys)
+  std::vector<std::string> azure_keys;
+  std::vector<std::string> anthropic_keys;
+  std::uint64_t epoch = 0;  // bumped by resetState: a late outcome never lands on a newer record
 
   std::unique_ptr<net::io_context> io;
   std::optional<ssl::context> tls;
@@ -1211,10 +1218,39 @@ struct FakeUpstream::Impl {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
   }
 
+  std::vector<std::string> keysOf(FakeUpstreamOptions::Provider provider) const {
+    std::lock_guard lock(mu);
+    switch (provider) {
+      case FakeUpstreamOptions::Provider::kAzure:
+        return azure_keys;
+      case FakeUpstreamOptions::Provider::kAnthropic:
+        return anthropic_keys;
+      case FakeUpstreamOptions::Provider::kOpenAI:
+        break;
+    }
+    return openai_keys;
+  }
+
+  void setKeys(FakeUpstreamOptions::Provider provider, std::vector<std::string> keys) {
+    std::lock_guard lock(mu);
+    switch (provider) {
+      case FakeUpstreamOptions::Provider::kAzure:
+        azure_keys = std::move(keys);
+        return;
+      case FakeUpstreamOptions::Provider::kAnthropic:
+        anthropic_keys = std::move(keys);
+        return;
+      case FakeUpstreamOptions::Provider::kOpenAI:
+        openai_keys = std::move(keys);
+        return;
+    }
+  }
+
   std::optional<Plan> authenticate(Style style, const RecordedRequest& r) const {
     if (style == Style::kAnthropic) {
       std::string key = r.header("x-api-key");
-      if (options.anthropic_keys.empty() || contains(options.anthropic_keys, key)) {
+      auto allowed = keysOf(FakeUpstreamOptions::Provider::kAnthropic);
+      if (allowed.empty() || contains(allowed, key)) {
         return std::nullopt;
       }
       if (key.empty()) {
@@ -1228,12 +1264,14 @@ struct FakeUpstream::Impl {
     }
     if (style == Style::kAzure) {
       std::string key = r.header("api-key");
-      if (options.azure_keys.empty() || contains(options.azure_keys, key)) {
+      auto allowed = keysOf(FakeUpstreamOptions::Provider::kAzure);
+      if (allowed.empty() || contains(allowed, key)) {
         return std::nullopt;
       }
       return jsonPlan(401, errorBody(Style::kAzure, FakeError::kAuth));
     }
-    if (options.flavour == FakeUpstreamOptions::Flavour::kOllama || options.openai_keys.empty()) {
+    auto allowed = keysOf(FakeUpstreamOptions::Provider::kOpenAI);
+    if (options.flavour == FakeUpstreamOptions::Flavour::kOllama || allowed.empty()) {
       return std::nullopt;
     }
     std::string auth = r.header("authorization");
@@ -1241,7 +1279,7 @@ struct FakeUpstream::Impl {
     if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer ")) {
       key = auth.substr(7);
     }
-    if (contains(options.openai_keys, key)) {
+    if (contains(allowed, key)) {
       return std::nullopt;
     }
     if (key.empty()) {
@@ -1477,7 +1515,9 @@ struct FakeUpstream::Impl {
                                       {"headers", std::move(headers)},
                                       {"body", rec.body},
                                       {"connection_id", rec.connection_id},
-                                      {"sequence", rec.sequence}});
+                                      {"sequence", rec.sequence},
+                                      {"completed", rec.completed},
+                                      {"cancelled", rec.cancelled}});
         }
         accepted_now = accepted;
         open_now = open.size();
@@ -1523,7 +1563,52 @@ struct FakeUpstream::Impl {
       }
       return jsonPlan(200, json::object{{"ok", true}});
     }
+    if (r.method == "POST" && r.path == "/__fake/keys") {
+      return controlKeys(r);
+    }
     return jsonPlan(404, json::object{{"error", json::object{{"message", "no such control"}}}});
+  }
+
+  // POST /__fake/keys {"openai":[...],"azure":[...],"anthropic":[...]}: each list given replaces
+  // that provider's accepted keys ([] accepts any key); lists not given stay. All or nothing.
+  Plan controlKeys(const RecordedRequest& r) {
+    auto bad = [](std::string message) {
+      return jsonPlan(400, json::object{{"error", json::object{{"message", message}}}});
+    };
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_object()) {
+      return bad("body must be a JSON object");
+    }
+    using Provider = FakeUpstreamOptions::Provider;
+    std::vector<std::pair<Provider, std::vector<std::string>>> changes;
+    for (const auto& [name, list] : v.get_object()) {
+      Provider provider = Provider::kOpenAI;
+      if (name == "openai") {
+        provider = Provider::kOpenAI;
+      } else if (name == "azure") {
+        provider = Provider::kAzure;
+      } else if (name == "anthropic") {
+        provider = Provider::kAnthropic;
+      } else {
+        return bad("unknown provider: " + std::string(name));
+      }
+      if (!list.is_array()) {
+        return bad(std::string(name) + " must be an array of strings");
+      }
+      std::vector<std::string> keys;
+      for (const auto& k : list.get_array()) {
+        if (!k.is_string()) {
+          return bad(std::string(name) + " must be an array of strings");
+        }
+        keys.emplace_back(k.get_string());
+      }
+      changes.emplace_back(provider, std::move(keys));
+    }
+    for (auto& [provider, keys] : changes) {
+      setKeys(provider, std::move(keys));
+    }
+    return jsonPlan(200, json::object{{"ok", true}});
   }
 
   void resetState() {
@@ -1531,9 +1616,22 @@ struct FakeUpstream::Impl {
     once.clear();
     defaults.clear();
     recorded.clear();
+    ++epoch;
     accepted = 0;
     reply_text = options.reply_text;
     stream_chunks = options.stream_chunks;
+  }
+
+  // Records how request `seq` of reset epoch `at_epoch` ended (nothing once a reset forgot it).
+  void settle(std::uint64_t at_epoch, std::size_t seq, bool completed) {
+    {
+      std::lock_guard lock(mu);
+      if (at_epoch != epoch || seq >= recorded.size()) {
+        return;
+      }
+      (completed ? recorded[seq].completed : recorded[seq].cancelled) = true;
+    }
+    cv.notify_all();
   }
 
   // ---- I/O ----
@@ -1569,6 +1667,7 @@ struct FakeUpstream::Impl {
     const FakeBehaviour& b;
     std::size_t written = 0;
     bool broken = false;
+    bool faulted = false;  // close_after_bytes ended the response (a scripted fault)
 
     net::awaitable<bool> writeAll(std::string_view bytes) {
       auto [ec, n] =
@@ -1614,6 +1713,7 @@ struct FakeUpstream::Impl {
         raw.shutdown(tcp::socket::shutdown_send, ignored);
         raw.close(ignored);
         broken = true;
+        faulted = true;
         co_return false;
       }
       co_return true;
@@ -1672,6 +1772,15 @@ struct FakeUpstream::Impl {
 
       Plan plan;
       FakeBehaviour behaviour;
+      // The outcome of a recorded (provider) request: `ended(true)` once the whole response is
+      // written, `ended(false)` when the client went away first. Control calls are not recorded.
+      bool recorded_request = false;
+      std::uint64_t at_epoch = 0;
+      auto ended = [&](bool completed) {
+        if (recorded_request) {
+          settle(at_epoch, rec.sequence, completed);
+        }
+      };
       if (options.control_endpoints && rec.path.rfind("/__fake/", 0) == 0) {
         plan = control(rec);
       } else {
@@ -1680,6 +1789,8 @@ struct FakeUpstream::Impl {
           std::lock_guard lock(mu);
           rec.sequence = recorded.size();
           recorded.push_back(rec);
+          at_epoch = epoch;
+          recorded_request = true;
         }
         cv.notify_all();
         if (behaviour.kind == FakeBehaviour::Kind::kReset) {
@@ -1688,11 +1799,13 @@ struct FakeUpstream::Impl {
         }
         if (behaviour.kind == FakeBehaviour::Kind::kHang) {
           co_await waitForClose(stream);
+          ended(false);
           co_return;
         }
         plan = route(rec, behaviour);
       }
       if (behaviour.head_delay.count() > 0 && !co_await pause(raw, behaviour.head_delay)) {
+        ended(false);
         co_return;
       }
       bool close = behaviour.close_connection || !keep_alive;
@@ -1710,7 +1823,14 @@ struct FakeUpstream::Impl {
       }
       head += close ? "Connection: close\r\n\r\n" : "\r\n";
       Emitter<Stream> out{stream, raw, behaviour};
+      // A failed write is the client's doing unless close_after_bytes cut it on purpose.
+      auto gone = [&] {
+        if (!out.faulted) {
+          ended(false);
+        }
+      };
       if (!co_await out.emit(head)) {
+        gone();
         co_return;
       }
       auto kind = behaviour.kind;
@@ -1721,6 +1841,7 @@ struct FakeUpstream::Impl {
           co_return;
         }
         if (!co_await out.emit(plan.body)) {
+          gone();
           co_return;
         }
       } else {
@@ -1735,9 +1856,11 @@ struct FakeUpstream::Impl {
           }
           if (sent > 0 && behaviour.event_delay.count() > 0 &&
               !co_await pause(raw, behaviour.event_delay)) {
+            ended(false);
             co_return;
           }
           if (!co_await out.emit(chunkOf(event))) {
+            gone();
             co_return;
           }
           ++sent;
@@ -1748,12 +1871,15 @@ struct FakeUpstream::Impl {
         }
         if (stopped && kind == FakeBehaviour::Kind::kErrorEvent &&
             !co_await out.emit(chunkOf(plan.error_event))) {
+          gone();
           co_return;
         }
         if (!co_await out.emit("0\r\n\r\n")) {
+          gone();
           co_return;
         }
       }
+      ended(true);
       if (close) {
         beast::error_code ignored;
         raw.shutdown(tcp::socket::shutdown_send, ignored);
@@ -1873,6 +1999,11 @@ void FakeUpstream::push(const std::string& path, FakeBehaviour behaviour, std::s
 void FakeUpstream::setDefault(const std::string& path, FakeBehaviour behaviour) {
   std::lock_guard lock(impl_->mu);
   impl_->defaults[path] = std::move(behaviour);
+}
+
+void FakeUpstream::setAcceptedKeys(FakeUpstreamOptions::Provider provider,
+                                   std::vector<std::string> keys) {
+  impl_->setKeys(provider, std::move(keys));
 }
 
 void FakeUpstream::setReply(std::string text, std::size_t chunks) {

@@ -27,8 +27,9 @@ namespace livery::testing {
 //              anthropic-version is required on /v1/messages, max_tokens too)
 //   Ollama     POST /v1/chat/completions, GET /api/tags, GET /v1/models (Flavour::kOllama: no
 //              authentication, as Ollama)
-//   Control    POST /__fake/behaviour, GET /__fake/requests, POST /__fake/reset (JSON; see
-//              tests/tools/fake_upstream_main.cpp for the formats). Not recorded.
+//   Control    POST /__fake/behaviour, GET /__fake/requests, POST /__fake/reset,
+//              POST /__fake/keys (JSON; see tests/tools/fake_upstream_main.cpp for the formats).
+//              Not recorded.
 // A missing or wrong key gets the provider's real 401 body. Unknown paths get 404.
 //
 // Deterministic answers
@@ -120,6 +121,14 @@ struct RecordedRequest {
   std::uint64_t connection_id = 0;  // requests on one keep-alive connection share it
   std::size_t sequence = 0;         // 0, 1, 2... in arrival order
   std::string sni;                  // TLS server name the client sent (empty: none, or http)
+  // How the answer ended, updated as it happens (requests() returns a snapshot):
+  //   completed: the whole response was written;
+  //   cancelled: the client closed or reset the connection before the whole response was
+  //              written (a gateway aborting an upstream call; kHang ends this way too).
+  // Neither is set while the answer is in progress or when a scripted fault (kReset,
+  // kFailMidStream, close_after_bytes) ended it.
+  bool completed = false;
+  bool cancelled = false;
 
   // First value of `name` (case-insensitive), or empty.
   std::string header(std::string_view name) const;
@@ -133,12 +142,15 @@ struct TlsIdentity {
 
 struct FakeUpstreamOptions {
   enum class Flavour { kOpenAI, kOllama };
+  enum class Provider { kOpenAI, kAzure, kAnthropic };  // whose keys (setAcceptedKeys)
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   Flavour flavour = Flavour::kOpenAI;
   std::string reply_text = "Hello from the fake upstream.";
   std::size_t stream_chunks = 4;
   std::string tool_arguments = R"({"query":"fake"})";
+  // Accepted keys per provider; an empty list accepts any key. Changeable while serving
+  // (FakeUpstream::setAcceptedKeys, POST /__fake/keys).
   std::vector<std::string> openai_keys = {"sk-fake-openai-key"};
   std::vector<std::string> azure_keys = {"fake-azure-key"};
   std::vector<std::string> anthropic_keys = {"sk-ant-fake-anthropic-key"};
@@ -169,6 +181,9 @@ class FakeUpstream {
   // The behaviour for `path` ("*": any path) when its queue is empty.
   void setDefault(const std::string& path, FakeBehaviour behaviour);
   void setReply(std::string text, std::size_t chunks);
+  // Replaces the keys accepted from now on, per provider (the lists of FakeUpstreamOptions); an
+  // empty list accepts any key, as --no-auth. reset() keeps them.
+  void setAcceptedKeys(FakeUpstreamOptions::Provider provider, std::vector<std::string> keys);
 
   std::vector<RecordedRequest> requests() const;
   std::size_t requestCount() const;

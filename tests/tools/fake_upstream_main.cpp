@@ -24,9 +24,14 @@
 //                                         "reply":"text","chunks":4,"close_connection":false}}
 //                           "path" defaults to "*" (any path); "once":false sets the default.
 //   GET  /__fake/requests   {"requests":[{"method","target","path","headers":[[name,value]...],
-//                            "body","connection_id","sequence"}...],
+//                            "body","connection_id","sequence","completed","cancelled"}...],
 //                            "connections_accepted":N,"open_connections":N}
-//   POST /__fake/reset      forgets behaviours, recorded requests and counters.
+//                           completed: the whole answer was written; cancelled: the client
+//                           closed the connection before that (see RecordedRequest).
+//   POST /__fake/reset      forgets behaviours, recorded requests and counters (not the keys).
+//   POST /__fake/keys       {"openai":["sk-..."],"azure":[...],"anthropic":[...]}: each list
+//                           given replaces the keys that provider accepts from now on; []
+//                           accepts any key (as --no-auth).
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>

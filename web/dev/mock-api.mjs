@@ -64,7 +64,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
   const brandingOut = (t) => {
     const b = tstate(t.id).branding;
     return { display_name: b.display_name, primary_color: b.primary_color, accent_color: b.accent_color, text_on_primary: textOn(b.primary_color),
-             logo_url: b.logo ? `/assets/${t.id}/${b.logo.hash}.${b.logo.ext}` : null, favicon_url: b.favicon ? `/assets/${t.id}/${b.favicon.hash}.${b.favicon.ext}` : null,
+             logo_url: b.logo ? `/t/${t.id}/assets/${b.logo.hash}` : null, favicon_url: b.favicon ? `/t/${t.id}/assets/${b.favicon.hash}` : null,
              support_email: b.support_email, footer_text: b.footer_text };
   };
   const credOut = ({ secret, ...c }) => c;  // the key never leaves
@@ -338,7 +338,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
     if ((mm = m(/^\/api\/v1\/keys\/([^/]+)$/)) && method === 'DELETE') { const k = st.keys.find((x) => x.id === mm[1]); if (k) k.revoked_at = now(); return send(res, 204, ''); }
     if (p === '/api/v1/branding' && method === 'GET') return send(res, 200, brandingOut(tenant));
     if (p === '/api/v1/branding' && method === 'PUT') {
-      for (const c of ['primary_color', 'accent_color']) if (body[c] !== undefined && !hex.test(body[c])) return err(res, 400, `${c} must be #rrggbb.`, null);
+      for (const c of ['primary_color', 'accent_color']) if (body[c] !== undefined && !hex.test(body[c])) return err(res, 422, `${c} must be #rrggbb.`, null);
       Object.assign(st.branding, Object.fromEntries(['display_name', 'primary_color', 'accent_color', 'support_email', 'footer_text'].filter((k) => k in body).map((k) => [k, body[k]])));
       audit(tenant.id, actor, 'branding.update');
       return send(res, 200, brandingOut(tenant));
@@ -348,7 +348,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       const ext = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'image/svg+xml': 'svg' }[type];
       if (!ext) return err(res, 415, 'Unsupported image type.');
       const hash = createHash('sha256').update(ctx.raw).digest('hex');
-      st.assets.set(`${hash}.${ext}`, { type, bytes: ctx.raw });
+      st.assets.set(hash, { type, bytes: ctx.raw });
       st.branding[mm[1]] = { hash, ext };
       return send(res, 200, brandingOut(tenant));
     }
@@ -370,6 +370,8 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
     if ((mm = m(/^\/api\/v1\/routes\/([^/]+)$/))) {
       const model = decodeURIComponent(mm[1]);
       if (method === 'PUT') {
+        const foreign = (body.deployments ?? []).find((d) => !st.credentials.some((c) => c.id === d.credential_id));
+        if (foreign) return err(res, 400, `unknown credential ${foreign.credential_id}`, null);  // own credentials only
         const r = { model, deployments: body.deployments ?? [], inherited: false };
         st.routes = [...st.routes.filter((x) => x.model !== model), r];
         audit(tenant.id, actor, 'route.put', { model });
@@ -408,6 +410,15 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       return send(res, 200, { period: new Date().toISOString().slice(0, 7), limit: plan.monthly_token_quota, used, reserved: 0, rpm: plan.rpm, tpm: plan.tpm });
     }
     if (p === '/api/v1/alerts') return send(res, 200, { data: db.alerts.filter((a) => a.tenant_id === tenant.id) });
+    if (p === '/api/v1/webhook' && method === 'GET') return send(res, 200, { url: st.webhook?.url ?? null });
+    if (p === '/api/v1/webhook' && method === 'DELETE') { st.webhook = null; return send(res, 204, ''); }
+    if ((mm = m(/^\/api\/v1\/alerts\/([^/]+)\/ack$/)) && method === 'POST') {
+      const a = db.alerts.find((x) => x.id === mm[1] && x.tenant_id === tenant.id);
+      if (!a) return err(res, 404, 'No such alert.');
+      a.acknowledged_at ??= now();
+      return send(res, 204, '');
+    }
+    if (p === '/api/v1/webhook' && method === 'PUT' && !/^https:\/\/[^/]+/.test(body.url ?? '')) return err(res, 400, 'webhook url must be https', null, {});
     if (p === '/api/v1/webhook' && method === 'PUT') { st.webhook = { url: body.url, secret: `whsec_${randomBytes(16).toString('hex')}` }; return send(res, 200, st.webhook); }
     if (p === '/api/v1/audit') return send(res, 200, { data: db.audit.filter((a) => a.tenant_id === tenant.id).reverse() });
     if (p === '/api/v1/admins' && method === 'GET') return send(res, 200, { data: st.admins.map((u) => ({ ...u, password: undefined })) });
@@ -447,6 +458,15 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       if (ctx.operator) {
         if (p === '/operator') return shell(res, 'operator', 'Livery operator', null);
         if (p.startsWith('/admin/v1/')) return await api(req, res, url, body, ctx);
+        // The operator host wears Livery's neutral theme (docs/API.md, Public).
+        if (p === '/theme.css') {
+          return send(res, 200, `:root{--lv-primary:#2563eb;--lv-accent:#0f172a;--lv-on-primary:${textOn('#2563eb')};--lv-on-accent:${textOn('#0f172a')}}\n`,
+                      { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache', vary: 'Host' });
+        }
+        if (p === '/branding.json') {
+          return send(res, 200, { tenant: null, display_name: 'Livery', colors: { primary: '#2563eb', accent: '#0f172a', text_on_primary: textOn('#2563eb') },
+                                  logo_url: null, favicon_url: null, support_email: '', footer_text: '' }, { vary: 'Host', 'cache-control': 'no-cache' });
+        }
         return err(res, 404, 'Not found');
       }
       const t = ctx.tenant;
@@ -460,8 +480,10 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
         return send(res, 200, { tenant: { slug: t.slug, display_name: b.display_name }, colors: { primary: b.primary_color, accent: b.accent_color, text_on_primary: b.text_on_primary },
                                 logo_url: b.logo_url, favicon_url: b.favicon_url, support_email: b.support_email, footer_text: b.footer_text }, { vary: 'Host', 'cache-control': 'no-cache' });
       }
-      if ((p.startsWith(`/assets/${t.id}/`))) {
-        const a = tstate(t.id).assets.get(path.basename(p));
+      // Brand assets: the canonical /t/{tenant_id}/assets/{sha256} (whitelabel::assetPath), and
+      // the /assets/{tenant_id}/{sha256}[.{ext}] alias, as docs/API.md says.
+      if (p.startsWith(`/t/${t.id}/assets/`) || p.startsWith(`/assets/${t.id}/`)) {
+        const a = tstate(t.id).assets.get(path.basename(p).split('.')[0]);
         if (!a) return err(res, 404, 'Not found');
         return send(res, 200, a.bytes, { 'content-type': a.type, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox", 'x-content-type-options': 'nosniff' });
       }

@@ -7,6 +7,13 @@
 //
 // Interface: { kind, port, operatorToken, upstreamUrl, fake: {behaviour, requests, reset},
 //              log(), close() }
+//
+// fake.behaviour(b) takes one format for both kinds (web/dev/fake-upstream.mjs's):
+//   {reply, chunks, chunk_delay_ms, accepted_keys}: the answer of every chat request from now on,
+//   and the provider keys accepted (absent or null: any key). For the real fake it becomes a
+//   default behaviour (POST /__fake/behaviour) and its OpenAI key list (POST /__fake/keys).
+// fake.requests() entries: {method, target, path, headers: {name: value}, body, completed,
+//   cancelled}; `cancelled`: the gateway closed the connection before the answer was complete.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -44,24 +51,49 @@ function waitForLine(child, re, timeoutMs, label) {
     child.stdout?.on('data', on);
     child.stderr?.on('data', on);
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${label} exited with ${code}:\n${buf.slice(-2000)}`)); });
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`${label}: ${e.message}`)); });
   });
 }
 
-function fakeControl(url) {
+/** Headers as one object (lower-case names), from the real fake's [[name, value]] pairs too. */
+function headerObject(h) {
+  if (!Array.isArray(h)) return h ?? {};
+  return Object.fromEntries(h.map(([k, v]) => [String(k).toLowerCase(), v]));
+}
+
+function fakeControl(url, kind) {
   const u = new URL(url);
   const call = async (method, p, body) => {
     const r = await request(Number(u.port), u.hostname, method, p, { body });
     if (r.status >= 300) throw new Error(`fake upstream ${p}: ${r.status} ${r.text}`);
     return r.json;
   };
+  const kKnown = new Set(['reply', 'chunks', 'chunk_delay_ms', 'accepted_keys']);
   return {
-    behaviour: (b) => call('POST', '/__fake/behaviour', b),
+    behaviour: async (b) => {
+      if (kind === 'mock') return call('POST', '/__fake/behaviour', b);
+      const unknown = Object.keys(b).filter((k) => !kKnown.has(k));
+      if (unknown.length > 0) throw new Error(`fake.behaviour: unsupported fields ${unknown.join(', ')}`);
+      const behaviour = {};
+      if (b.reply !== undefined) behaviour.reply = b.reply;
+      if (b.chunks !== undefined) behaviour.chunks = b.chunks;
+      if (b.chunk_delay_ms !== undefined) behaviour.event_delay_ms = b.chunk_delay_ms;
+      await call('POST', '/__fake/keys', { openai: b.accepted_keys ?? [] });
+      return call('POST', '/__fake/behaviour', { path: '*', once: false, behaviour });
+    },
     requests: async () => {
       const j = await call('GET', '/__fake/requests');
-      return Array.isArray(j) ? j : j.requests ?? j.data ?? [];
+      const list = Array.isArray(j) ? j : j.requests ?? j.data ?? [];
+      return list.map((r) => ({ ...r, headers: headerObject(r.headers) }));
     },
     reset: () => call('POST', '/__fake/reset', {}),
   };
+}
+
+/** The environment for a spawned livery: the parent's without any LIVERY_* variable (livery
+ *  refuses unknown ones, and ctest sets LIVERY_BINARY and others for this harness). */
+export function liveryEnv(env = process.env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('LIVERY_')));
 }
 
 /** Whether a fake-upstream request log entry records that the client (the gateway) went away. */
@@ -77,7 +109,8 @@ async function startReal() {
   if (!fakeBin) missing('LIVERY_FAKE_UPSTREAM (path of livery-fake-upstream; built in tests/tools/)');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'livery-browser-'));
   const logs = [];
-  const fake = spawn(fakeBin, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Any key is accepted until a scenario narrows it (fake.behaviour's accepted_keys).
+  const fake = spawn(fakeBin, ['--port', '0', '--no-auth'], { stdio: ['ignore', 'pipe', 'pipe'], env: liveryEnv() });
   fake.stdout.on('data', (d) => logs.push(`[fake] ${d}`));
   const fm = await waitForLine(fake, /"port"\s*:\s*(\d+)/, 15_000, 'livery-fake-upstream');
   const fakePort = Number(fm[1]);
@@ -99,13 +132,13 @@ async function startReal() {
   const tokenCmd = (process.env.LIVERY_OPERATOR_TOKEN_CMD ?? 'operator token create --name browser-tests').split(' ');
   let operatorToken;
   try {
-    const { stdout } = await promisify(execFile)(bin, [...tokenCmd, ...configArgs], { timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(bin, [...tokenCmd, ...configArgs], { timeout: 30_000, env: liveryEnv() });
     operatorToken = /lvr_op_[A-Za-z0-9_-]+/.exec(stdout)?.[0];
   } catch (e) {
     throw new Error(`could not create an operator token with \`livery ${tokenCmd.join(' ')}\`: ${e.message}`);
   }
   if (!operatorToken) throw new Error('the operator-token command printed no lvr_op_ token');
-  const livery = spawn(bin, ['serve', ...configArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const livery = spawn(bin, ['serve', ...configArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: liveryEnv() });
   livery.stderr.on('data', (d) => logs.push(`[livery] ${d}`));
   livery.stdout.on('data', (d) => logs.push(`[livery] ${d}`));
   const lm = await waitForLine(livery, /"event"\s*:\s*"listening"[^\n]*?"port"\s*:\s*(\d+)/, 30_000, 'livery');
@@ -114,7 +147,7 @@ async function startReal() {
     port: Number(lm[1]),
     operatorToken,
     upstreamUrl,
-    fake: fakeControl(upstreamUrl),
+    fake: fakeControl(upstreamUrl, 'real'),
     log: () => logs.join(''),
     close: async () => {
       for (const p of [livery, fake]) {
@@ -139,12 +172,12 @@ async function startMock() {
     port: api.port,
     operatorToken: api.operatorToken,
     upstreamUrl,
-    fake: fakeControl(upstreamUrl),
+    fake: fakeControl(upstreamUrl, 'mock'),
     log: () => '',
     close: async () => { await api.close(); await fake.close(); },
   };
 }
 
-export async function startBackend() {
-  return backendKind() === 'mock' ? startMock() : startReal();
+export async function startBackend(kind = backendKind()) {
+  return kind === 'mock' ? startMock() : startReal();
 }

@@ -1,7 +1,7 @@
 // Shared harness of the browser scenarios: Debian's Chromium through playwright-core (never a
 // downloaded browser), the backend (backend.mjs), and tenant setup through the public API.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -24,9 +24,25 @@ export async function launchBrowser() {
   });
 }
 
-export function newContext(browser, opts = {}) {
-  return browser.newContext({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1, reducedMotion: 'reduce',
-                              colorScheme: 'light', ...opts });
+// What the pages of this scenario said: console messages, script errors and every chat-completion
+// stream as received (written next to the backend's log at close, for a failure's post-mortem).
+const pageTrace = [];
+
+export async function newContext(browser, opts = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 1, reducedMotion: 'reduce',
+                                         colorScheme: 'light', ...opts });
+  ctx.on('console', (m) => pageTrace.push(`[console.${m.type()}] ${m.text()}`));
+  ctx.on('weberror', (e) => pageTrace.push(`[pageerror] ${e.error().message}`));
+  ctx.on('response', async (r) => {
+    if (!r.url().includes('/v1/chat/completions')) return;
+    const head = `[chat ${r.status()} ${r.headers()['x-request-id'] ?? ''}]`;
+    try {
+      pageTrace.push(`${head}\n${(await r.body()).toString('utf8')}`);
+    } catch (e) {
+      pageTrace.push(`${head} body unavailable: ${e.message}`);
+    }
+  });
+  return ctx;
 }
 
 export async function artifactsDir() {
@@ -117,7 +133,14 @@ export async function startWorld() {
     },
     async close() {
       await browser.close().catch(() => {});
-      await backend.close();
+      try {
+        await backend.close();
+      } finally {
+        // The backend's output (to its shutdown) and the page trace, for a failed run's post-mortem.
+        const log = `${backend.log()}\n---- pages ----\n${pageTrace.join('\n')}\n`;
+        const name = path.basename(process.argv[1] ?? 'scenario', '.test.mjs');
+        await writeFile(path.join(await artifactsDir(), `${name}-${backend.kind}.log`), log).catch(() => {});
+      }
     },
   };
   return world;

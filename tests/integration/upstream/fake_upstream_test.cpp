@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -430,6 +431,82 @@ TEST_F(FakeUpstreamTest, IsDrivenOverHttpThroughTheControlEndpoints) {
   EXPECT_EQ(http_.post("/__fake/behaviour", R"({"behaviour":{"kind":"explode"}})").status, 400);
   EXPECT_EQ(http_.post("/__fake/reset", "").status, 200);
   EXPECT_TRUE(parse(http_.get("/__fake/requests").body).at("requests").as_array().empty());
+}
+
+TEST_F(FakeUpstreamTest, AcceptsTheKeysSetWhileServing) {
+  const HeaderList other = {{"Authorization", "Bearer sk-other-key"}};
+  EXPECT_EQ(http_.get("/v1/models", other).status, 401);
+  ASSERT_EQ(http_.post("/__fake/keys", R"({"openai":["sk-other-key"]})").status, 200);
+  EXPECT_EQ(http_.get("/v1/models", other).status, 200);
+  EXPECT_EQ(http_.get("/v1/models", kOpenAiAuth).status, 401);  // replaced, not added
+  EXPECT_EQ(http_.post("/v1/messages", kMessages, kAnthropicAuth).status, 200);  // untouched
+  fake_.reset();
+  EXPECT_EQ(http_.get("/v1/models", other).status, 200);  // a reset keeps the keys
+
+  ASSERT_EQ(http_.post("/__fake/keys", R"({"openai":[]})").status, 200);
+  EXPECT_EQ(http_.get("/v1/models", {{"Authorization", "Bearer anything"}}).status, 200);
+  // A bad body changes nothing, not even the valid lists before the bad one.
+  EXPECT_EQ(http_.post("/__fake/keys", R"({"openai":["sk-x"],"mistral":[]})").status, 400);
+  EXPECT_EQ(http_.post("/__fake/keys", R"({"openai":"sk-x"})").status, 400);
+  EXPECT_EQ(http_.post("/__fake/keys", R"({"openai":[1]})").status, 400);
+  EXPECT_EQ(http_.get("/v1/models", {{"Authorization", "Bearer anything"}}).status, 200);
+
+  fake_.setAcceptedKeys(FakeUpstreamOptions::Provider::kAnthropic, {"sk-ant-second"});
+  EXPECT_EQ(http_.post("/v1/messages", kMessages, kAnthropicAuth).status, 401);
+  EXPECT_EQ(http_
+                .post("/v1/messages",
+                      kMessages,
+                      {{"x-api-key", "sk-ant-second"},
+                       {"anthropic-version", "2023-06-01"},
+                       {"Content-Type", "application/json"}})
+                .status,
+            200);
+}
+
+TEST_F(FakeUpstreamTest, RecordsWhetherTheClientStayedForTheWholeAnswer) {
+  auto settled = [&](std::size_t i) {
+    for (int tries = 0; tries < 300; ++tries) {
+      auto recorded = fake_.requests();
+      if (recorded.size() > i && (recorded[i].completed || recorded[i].cancelled)) {
+        return recorded[i];
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return fake_.requests().at(i);
+  };
+  ASSERT_EQ(http_.post("/v1/chat/completions", kChatStream, kOpenAiAuth).status, 200);
+  auto whole = settled(0);
+  EXPECT_TRUE(whole.completed);
+  EXPECT_FALSE(whole.cancelled);
+
+  // The client reads the first piece of a slow stream, then closes (a gateway's Stop).
+  fake_.push("/v1/chat/completions", FakeBehaviour::delayEvents(200ms));
+  TestHttpClient reader("127.0.0.1", fake_.port());
+  reader.stream("POST", "/v1/chat/completions", kChatStream, kOpenAiAuth, [](std::string_view) {
+    return false;
+  });
+  auto left = settled(1);
+  EXPECT_TRUE(left.cancelled);
+  EXPECT_FALSE(left.completed);
+
+  // A scripted fault is neither: the fake cut it, not the client.
+  fake_.push("*", FakeBehaviour::closeAfter(20));
+  RawConnection raw("127.0.0.1", fake_.port());
+  ASSERT_TRUE(
+      raw.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Bearer sk-fake-openai-key\r\n\r\n"));
+  EXPECT_EQ(raw.readUntilClose(2s), "HTTP/1.1 200 OK\r\nCon");
+  std::this_thread::sleep_for(50ms);
+  auto cut = fake_.requests().at(2);
+  EXPECT_FALSE(cut.completed);
+  EXPECT_FALSE(cut.cancelled);
+
+  auto listed = parse(http_.get("/__fake/requests").body).at("requests").as_array();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].at("completed"), true);
+  EXPECT_EQ(listed[1].at("cancelled"), true);
+  EXPECT_EQ(listed[1].at("completed"), false);
+  EXPECT_EQ(listed[2].at("cancelled"), false);
 }
 
 TEST(FakeBehaviourTest, RoundTripsThroughJson) {
