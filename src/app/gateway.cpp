@@ -334,7 +334,7 @@ std::optional<std::string> Gateway::bootstrapToken() const {
   return bootstrap_token_;
 }
 
-void Gateway::start() {
+control::LoadStats Gateway::loadAndStartBackground() {
   auto& p = *parts_;
   auto loaded = p.sync->loadAll();
   if (!loaded) {
@@ -342,6 +342,14 @@ void Gateway::start() {
                        loaded.error().log_detail);
   }
   seedQuotas(*loaded);
+  p.ledger->start();
+  p.events->start();
+  p.sync->start(p.cfg.sync.poll_interval, p.cfg.sync.full_resync);
+  return *loaded;
+}
+
+void Gateway::start() {
+  auto& p = *parts_;
   auto boot = p.core->control->bootstrapOperatorToken();
   if (!boot) {
     throw StartupError("cannot create the bootstrap operator token: " +
@@ -350,9 +358,7 @@ void Gateway::start() {
   if (*boot) {
     bootstrap_token_ = std::string((*boot)->secret.reveal());
   }
-  p.ledger->start();
-  p.events->start();
-  p.sync->start(p.cfg.sync.poll_interval, p.cfg.sync.full_resync);
+  auto loaded = loadAndStartBackground();
 
   auto colon = p.cfg.listen.rfind(':');
   std::string host = p.cfg.listen.substr(0, colon);
@@ -371,21 +377,13 @@ void Gateway::start() {
              {"address", host},
              {"port", p.port},
              {"threads", p.io->size()},
-             {"tenants", loaded->tenants},
-             {"keys", loaded->keys});
+             {"tenants", loaded.tenants},
+             {"keys", loaded.keys});
 }
 
 void Gateway::startForTools() {
   auto& p = *parts_;
-  auto loaded = p.sync->loadAll();
-  if (!loaded) {
-    throw StartupError("cannot load tenants and keys: " + loaded.error().client_message + " " +
-                       loaded.error().log_detail);
-  }
-  seedQuotas(*loaded);
-  p.ledger->start();
-  p.events->start();
-  p.sync->start(p.cfg.sync.poll_interval, p.cfg.sync.full_resync);
+  loadAndStartBackground();
   p.io->start();
   started_ = true;
 }

@@ -88,6 +88,8 @@ class Gateway {
 
  private:
   void seedQuotas(const control::LoadStats& loaded);
+  // Loads tenants and keys, seeds quotas, starts the ledger, events and change-feed threads.
+  control::LoadStats loadAndStartBackground();
 
   std::unique_ptr<Parts> parts_;
   std::mutex mu_;  // guards stop_requested_ for the condition variable

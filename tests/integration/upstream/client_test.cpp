@@ -116,20 +116,27 @@ net::awaitable<Pieces> readPieces(Response& response) {
   }
 }
 
+// A listening TCP socket on 127.0.0.1 with a kernel-chosen port.
+int listenOnLoopback(int backlog, std::uint16_t& port, sockaddr_in& addr) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT
+  ::listen(fd, backlog);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // Accepts one connection, reads the request head and `Content-Length` body, then sends `reply`
 // with a single send(): everything the client reads arrives in one segment.
 class OneWriteServer {
  public:
   explicit OneWriteServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT
-    ::listen(fd_, 1);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT
-    port_ = ntohs(addr.sin_port);
+    fd_ = listenOnLoopback(1, port_, addr);
     thread_ = std::thread([this] { serve(); });
   }
   ~OneWriteServer() {
@@ -178,15 +185,8 @@ class OneWriteServer {
 class BlackholeListener {
  public:
   BlackholeListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT
-    ::listen(fd_, 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);  // NOLINT
-    port_ = ntohs(addr.sin_port);
+    fd_ = listenOnLoopback(0, port_, addr);
     for (int i = 0; i < 3; ++i) {  // fill the queue
       int f = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
       ::connect(f, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // NOLINT
