@@ -62,6 +62,7 @@
 #include "pipeline/enforce_limits.hpp"
 #include "pipeline/meter.hpp"
 #include "pipeline/ports.hpp"
+#include "scratch_dir.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
 #include "storage/usage_store.hpp"
 
@@ -76,28 +77,6 @@ T check(Result<T> r, const char* what) {
   }
   return std::move(*r);
 }
-
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): bench set-up
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/livery-bench.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The usage table as the ledger's sink (what app/gateway.cpp's StoreLedgerSink does).
 class UsageSink final : public metering::LedgerSink {

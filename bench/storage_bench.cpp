@@ -21,6 +21,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "scratch_dir.hpp"
 #include "storage/api_key_store.hpp"
 #include "storage/postgres/pg_database.hpp"
 #include "storage/sqlite/sqlite_database.hpp"
@@ -29,27 +30,7 @@
 namespace livery::storage {
 namespace {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): bench set-up
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/livery-bench.XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using bench::ScratchDir;
 
 template <class T>
 T check(Result<T> r) {
