@@ -62,6 +62,7 @@ std::unique_ptr<CoreServices> CoreServices::open(const config::Config& cfg,
                                    ? storage::SqliteSync::kNormal
                                    : storage::SqliteSync::kFull;
   db_opts.busy_timeout = cfg.storage.busy_timeout;
+  db_opts.sqlite_mmap_bytes = cfg.storage.sqlite_mmap_bytes;
   db_opts.postgres_url = SecretBytes::copyOf(std::string_view(cfg.storage.postgres_url));
   db_opts.postgres_schema = cfg.storage.postgres_schema;
   db_opts.statement_timeout = cfg.storage.statement_timeout;

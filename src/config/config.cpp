@@ -286,6 +286,7 @@ const std::vector<Entry>& schema() {
     s.push_back(LIVERY_CFG("storage.pool_size", storage.pool_size));
     s.push_back(LIVERY_CFG("storage.busy_timeout", storage.busy_timeout));
     s.push_back(LIVERY_CFG("storage.sqlite_synchronous", storage.sqlite_synchronous));
+    s.push_back(LIVERY_CFG("storage.sqlite_mmap_bytes", storage.sqlite_mmap_bytes, "size"));
     s.push_back(LIVERY_CFG("storage.statement_timeout", storage.statement_timeout));
     s.push_back(LIVERY_CFG("storage.connect_timeout", storage.connect_timeout));
     s.push_back(LIVERY_CFG("storage.acquire_timeout", storage.acquire_timeout));

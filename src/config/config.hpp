@@ -38,6 +38,10 @@ struct StorageConfig {
   int pool_size = 4;               // blocking-call threads / connections
   Duration busy_timeout = std::chrono::seconds(5);
   std::string sqlite_synchronous = "full";  // full | normal (see storage/sqlite)
+  // SQLite maps up to this much of the database (PRAGMA mmap_size): start-up scans and reads skip
+  // a copy per page; a disk I/O error on a mapped page then raises SIGBUS instead of an error
+  // code. 0 turns mapping off.
+  std::uint64_t sqlite_mmap_bytes = std::uint64_t{1} << 30;
   Duration statement_timeout = std::chrono::seconds(30);
   Duration connect_timeout = std::chrono::seconds(5);
   Duration acquire_timeout = std::chrono::seconds(5);

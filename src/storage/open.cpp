@@ -12,7 +12,8 @@ Result<std::unique_ptr<Database>> openDatabase(DatabaseOptions options, const Cl
                                                  .synchronous = options.sqlite_synchronous,
                                                  .busy_timeout = options.busy_timeout,
                                                  .pool = pool,
-                                                 .run_migrations = options.run_migrations},
+                                                 .run_migrations = options.run_migrations,
+                                                 .mmap_bytes = options.sqlite_mmap_bytes},
                                    clock);
     if (!db) {
       return db.error();

@@ -20,6 +20,7 @@ struct DatabaseOptions {
   // sqlite
   std::string sqlite_path;  // e.g. <data_dir>/livery.db
   SqliteSync sqlite_synchronous = SqliteSync::kFull;
+  std::uint64_t sqlite_mmap_bytes = std::uint64_t{1} << 30;  // PRAGMA mmap_size; 0: off
   std::chrono::milliseconds busy_timeout{5000};
   // postgres
   SecretBytes postgres_url;

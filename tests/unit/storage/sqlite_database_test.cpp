@@ -75,6 +75,15 @@ TEST_F(SqliteDatabaseTest, AppliesWalForeignKeysAndTheConfiguredSynchronousMode)
   EXPECT_EQ(pragma(*normal, "synchronous"), "1");
 }
 
+TEST_F(SqliteDatabaseTest, MapsTheDatabaseUpToTheConfiguredSizeOrNotAtAll) {
+  auto mapped = open({.path = dir_.file("mapped.db"), .mmap_bytes = 64 << 20});
+  ASSERT_TRUE(mapped);
+  EXPECT_EQ(pragma(*mapped, "mmap_size"), std::to_string(64 << 20));
+  auto unmapped = open({.path = dir_.file("unmapped.db"), .mmap_bytes = 0});
+  ASSERT_TRUE(unmapped);
+  EXPECT_EQ(pragma(*unmapped, "mmap_size"), "0");
+}
+
 TEST_F(SqliteDatabaseTest, RefusesAnInMemoryDatabase) {
   auto db = SqliteDatabase::open({.path = ":memory:"}, clock_);
   ASSERT_FALSE(db);
