@@ -29,7 +29,9 @@ Result<void> onlyKeys(const YAML::Node& map,
     return metaError(map, std::string(section) + " must be a mapping");
   }
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // A copy: yaml-cpp's iterator hands out a temporary pair, so a reference to `->first` would
+    // dangle past this statement (ASan: stack-use-after-scope).
+    const YAML::Node key = it->first;
     std::string name = key.IsScalar() ? key.Scalar() : std::string("?");
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       std::string list;
