@@ -34,17 +34,8 @@ using http::Response;
 
 constexpr std::size_t kMaxHealthRows = 10'000;
 
-Error noSuchRoute() {
-  return Error{ErrorCode::kNotFound, "no such route"};
-}
-
 Error invalidOperator() {
   return Error{ErrorCode::kUnauthenticated, "Sign in as the operator."}.withCode("invalid_api_key");
-}
-
-Response withCookie(Response r, const std::string& set_cookie) {
-  r.headers.add("Set-Cookie", set_cookie);
-  return r;
 }
 
 struct OperatorAuth {
@@ -603,8 +594,7 @@ class AdminApi {
     auto id = std::string(ex.param("id"));
     auto plan = co_await blocking([&] { return stores.plans.get(id); });
     if (!plan) {
-      co_return fail(ex,
-                     plan.error().code == ErrorCode::kNotFound ? notFound("plan") : plan.error());
+      co_return fail(ex, orNotFound(plan.error(), "plan"));
     }
     co_return jsonResponse(200, toJson(*plan));
   }
@@ -642,8 +632,7 @@ class AdminApi {
     auto& stores = ctx_.stores;
     auto plan = co_await blocking([&] { return stores.plans.get(id); });
     if (!plan) {
-      co_return fail(ex,
-                     plan.error().code == ErrorCode::kNotFound ? notFound("plan") : plan.error());
+      co_return fail(ex, orNotFound(plan.error(), "plan"));
     }
     if (auto r = readPlan(*body, *plan, false); !r) {
       co_return fail(ex, r.error());
@@ -675,8 +664,7 @@ class AdminApi {
       return r;
     });
     if (!removed) {
-      co_return fail(
-          ex, removed.error().code == ErrorCode::kNotFound ? notFound("plan") : removed.error());
+      co_return fail(ex, orNotFound(removed.error(), "plan"));
     }
     co_return noContent();
   }
@@ -724,9 +712,7 @@ class AdminApi {
     auto& control = ctx_.control;
     auto revoked = co_await blocking([&] { return control.revokeOperatorToken(who.actor, id); });
     if (!revoked) {
-      co_return fail(ex,
-                     revoked.error().code == ErrorCode::kNotFound ? notFound("operator token")
-                                                                  : revoked.error());
+      co_return fail(ex, orNotFound(revoked.error(), "operator token"));
     }
     (void)co_await sessions_.endAllFor("", id);  // its console sessions end with it
     co_return noContent();
@@ -1040,8 +1026,7 @@ class AdminApi {
       return r;
     });
     if (!removed) {
-      co_return fail(
-          ex, removed.error().code == ErrorCode::kNotFound ? notFound("route") : removed.error());
+      co_return fail(ex, orNotFound(removed.error(), "route"));
     }
     co_return noContent();
   }

@@ -85,6 +85,23 @@ http::Response errorResponse(ApiContext& ctx, const http::Exchange& ex, const Er
   return r;
 }
 
+Error orNotFound(const Error& e, std::string_view what) {
+  return e.code == ErrorCode::kNotFound ? notFound(what) : e;
+}
+
+Error noSuchRoute() {
+  return Error{ErrorCode::kNotFound, "no such route"};
+}
+
+Error jsonRequired() {
+  return Error{ErrorCode::kBadRequest, "Content-Type must be application/json"};
+}
+
+http::Response withCookie(http::Response r, const std::string& set_cookie) {
+  r.headers.add("Set-Cookie", set_cookie);
+  return r;
+}
+
 Error notFound(std::string_view what) {
   return Error{ErrorCode::kNotFound, fmt::format("No such {}.", what)}.withCode("not_found");
 }

@@ -37,7 +37,16 @@ http::Response noContent();
 // The OpenAI-shaped error (core/error.cpp), no-store. 5xx errors are logged with their detail.
 http::Response errorResponse(ApiContext& ctx, const http::Exchange& ex, const Error& e);
 
-Error notFound(std::string_view what);                       // 404 "No such <what>."
+Error notFound(std::string_view what);  // 404 "No such <what>."
+// `e`, or notFound(what) when `e` is a store's kNotFound (whose wording names no resource).
+Error orNotFound(const Error& e, std::string_view what);
+// The router's own 404, for API routes answered on a host they do not belong to: neutral.
+Error noSuchRoute();
+// 400 for a body that is not declared as JSON (a JSON body cannot be sent cross-site without a
+// CORS preflight, which is what keeps login and state changes free of CSRF).
+Error jsonRequired();
+// `r` with a Set-Cookie header.
+http::Response withCookie(http::Response r, const std::string& set_cookie);
 Error signInRequired();                                      // 401 code "unauthenticated"
 Error csrfRefused();                                         // 403 code "csrf_token_invalid"
 Error readOnlyRole();                                        // 403 code "permission_denied"

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "api/api_context.hpp"
 #include "core/secret.hpp"
@@ -14,7 +15,8 @@
 
 namespace livery::http {
 class Router;
-}
+struct Exchange;
+}  // namespace livery::http
 
 namespace livery::api {
 
@@ -96,6 +98,14 @@ class SessionManager : public pipeline::SessionAuthenticator {
 };
 
 std::unique_ptr<SessionManager> makeSessionManager(ApiContext& ctx);
+
+// POST {"email","password"} on a tenant's host: checks the password of that tenant's user of
+// `kind` ("admin" for the console, "end_user" for the workspace), starts a session and answers
+// {"user","csrf_token"} with its cookie. The request body is wiped once the password is taken.
+net::awaitable<http::Response> tenantPasswordLogin(ApiContext& ctx,
+                                                   SessionManager& sessions,
+                                                   http::Exchange& ex,
+                                                   std::string_view kind);
 inline pipeline::SessionAuthenticator& sessionAuthenticator(SessionManager& sessions) {
   return sessions;
 }

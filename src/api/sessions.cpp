@@ -13,6 +13,7 @@
 
 #include "api/api_support.hpp"
 #include "api/control_api.hpp"
+#include "api/json_model.hpp"
 #include "config/config.hpp"
 #include "control/control_plane.hpp"
 #include "core/clock.hpp"
@@ -23,6 +24,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/password.hpp"
 #include "crypto/random.hpp"
+#include "http/exchange.hpp"
 #include "storage/stores.hpp"
 #include "whitelabel/host.hpp"
 #include "whitelabel/text.hpp"
@@ -610,6 +612,50 @@ class CookieSessions final : public SessionManager {
 
 std::unique_ptr<SessionManager> makeSessionManager(ApiContext& ctx) {
   return std::make_unique<CookieSessions>(ctx);
+}
+
+net::awaitable<http::Response> tenantPasswordLogin(ApiContext& ctx,
+                                                   SessionManager& sessions,
+                                                   http::Exchange& ex,
+                                                   std::string_view kind) {
+  auto tenant = hostTenant(ctx, ex.request);
+  if (!tenant) {
+    co_return errorResponse(ctx, ex, noSuchRoute());
+  }
+  ex.tenant_id = tenant->tenant.id;
+  // A JSON body cannot be sent cross-site without a CORS preflight: no login CSRF.
+  if (!hasJsonContentType(ex.request)) {
+    co_return errorResponse(ctx, ex, jsonRequired());
+  }
+  auto taken = takeSecretField(ex.request.body, "password", crypto::kMaxPasswordBytes);
+  wipeString(ex.request.body);
+  if (!taken) {
+    co_return errorResponse(ctx, ex, taken.error());
+  }
+  if (auto r = taken->rest.allowOnly({"email"}); !r) {
+    co_return errorResponse(ctx, ex, r.error());
+  }
+  auto email = taken->rest.requiredString("email", 254);
+  if (!email) {
+    co_return errorResponse(ctx, ex, email.error());
+  }
+  if (!taken->secret) {
+    co_return errorResponse(ctx, ex, badField("password", "'password' is required"));
+  }
+  const std::string kind_text(kind);
+  auto user = co_await sessions.checkPassword(
+      ex.request, tenant->tenant.id, kind_text, *email, std::move(*taken->secret));
+  if (!user) {
+    co_return errorResponse(ctx, ex, user.error());
+  }
+  auto started = co_await sessions.start(ex.request, kind_text, tenant->tenant.id, user->id);
+  if (!started) {
+    co_return errorResponse(ctx, ex, started.error());
+  }
+  boost::json::object out;
+  out["user"] = toJson(*user);
+  out["csrf_token"] = started->info.csrf_token;
+  co_return withCookie(jsonResponse(200, out), started->set_cookie);
 }
 
 }  // namespace livery::api

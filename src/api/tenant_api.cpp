@@ -22,14 +22,6 @@ using http::Exchange;
 using http::Method;
 using http::Response;
 
-Error noSuchRoute() {
-  return Error{ErrorCode::kNotFound, "no such route"};  // the router's own 404: a neutral answer
-}
-
-Error jsonRequired() {
-  return Error{ErrorCode::kBadRequest, "Content-Type must be application/json"};
-}
-
 // The console admin session of the request on `tenant`'s host (no CSRF check).
 net::awaitable<Result<SessionInfo>> adminSession(SessionManager& sessions,
                                                  const http::Request& request,
@@ -47,55 +39,13 @@ net::awaitable<Result<SessionInfo>> adminSession(SessionManager& sessions,
   co_return std::move(**found);
 }
 
-Response withCookie(Response r, const std::string& set_cookie) {
-  r.headers.add("Set-Cookie", set_cookie);
-  return r;
-}
-
 }  // namespace
 
 void addTenantRoutes(http::Router& router, ApiContext& ctx, SessionManager& sessions) {
   router.add(Method::kPost,
              "/api/v1/auth/login",
              [&ctx, &sessions](Exchange& ex) -> net::awaitable<Response> {
-               auto tenant = hostTenant(ctx, ex.request);
-               if (!tenant) {
-                 co_return errorResponse(ctx, ex, noSuchRoute());
-               }
-               ex.tenant_id = tenant->tenant.id;
-               // A JSON body cannot be sent cross-site without a CORS preflight: no login CSRF.
-               if (!hasJsonContentType(ex.request)) {
-                 co_return errorResponse(ctx, ex, jsonRequired());
-               }
-               auto taken = takeSecretField(ex.request.body, "password", crypto::kMaxPasswordBytes);
-               wipeString(ex.request.body);
-               if (!taken) {
-                 co_return errorResponse(ctx, ex, taken.error());
-               }
-               if (auto r = taken->rest.allowOnly({"email"}); !r) {
-                 co_return errorResponse(ctx, ex, r.error());
-               }
-               auto email = taken->rest.requiredString("email", 254);
-               if (!email) {
-                 co_return errorResponse(ctx, ex, email.error());
-               }
-               if (!taken->secret) {
-                 co_return errorResponse(ctx, ex, badField("password", "'password' is required"));
-               }
-               auto user = co_await sessions.checkPassword(
-                   ex.request, tenant->tenant.id, "admin", *email, std::move(*taken->secret));
-               if (!user) {
-                 co_return errorResponse(ctx, ex, user.error());
-               }
-               auto started =
-                   co_await sessions.start(ex.request, "admin", tenant->tenant.id, user->id);
-               if (!started) {
-                 co_return errorResponse(ctx, ex, started.error());
-               }
-               json::object out;
-               out["user"] = toJson(*user);
-               out["csrf_token"] = started->info.csrf_token;
-               co_return withCookie(jsonResponse(200, out), started->set_cookie);
+               co_return co_await tenantPasswordLogin(ctx, sessions, ex, "admin");
              });
 
   router.add(Method::kPost,

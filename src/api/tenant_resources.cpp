@@ -415,7 +415,7 @@ class TenantResources {
     auto& stores = ctx_.stores;
     auto user = co_await blocking([&] { return stores.users.get(tenant_id, id); });
     if (!user) {
-      co_return user.error().code == ErrorCode::kNotFound ? notFound("account") : user.error();
+      co_return orNotFound(user.error(), "account");
     }
     if (user->kind != kind) {
       co_return notFound("account");
@@ -717,7 +717,7 @@ class TenantResources {
     auto& stores = ctx_.stores;
     auto c = co_await blocking([&] { return stores.credentials.get(tenant_id, id); });
     if (!c) {
-      co_return c.error().code == ErrorCode::kNotFound ? notFound("credential") : c.error();
+      co_return orNotFound(c.error(), "credential");
     }
     if (c->provider == kJwtSecretProvider) {
       co_return notFound("credential");  // a JWT secret is managed through /jwt-keys
@@ -903,8 +903,7 @@ class TenantResources {
       return r;
     });
     if (!revoked) {
-      co_return fail(
-          ex, revoked.error().code == ErrorCode::kNotFound ? notFound("API key") : revoked.error());
+      co_return fail(ex, orNotFound(revoked.error(), "API key"));
     }
     co_return noContent();
   }
@@ -1045,8 +1044,7 @@ class TenantResources {
     auto& stores = ctx_.stores;
     auto domain = co_await blocking([&] { return stores.domains.get(scope.tenant_id, host); });
     if (!domain) {
-      co_return fail(
-          ex, domain.error().code == ErrorCode::kNotFound ? notFound("domain") : domain.error());
+      co_return fail(ex, orNotFound(domain.error(), "domain"));
     }
     if (domain->status != storage::DomainStatus::kPending) {
       auto out = domainJson(*domain);
@@ -1085,8 +1083,7 @@ class TenantResources {
     auto removed = co_await mutate(
         scope.tenant_id, [&] { return control.removeDomain(scope.actor, scope.tenant_id, host); });
     if (!removed) {
-      co_return fail(
-          ex, removed.error().code == ErrorCode::kNotFound ? notFound("domain") : removed.error());
+      co_return fail(ex, orNotFound(removed.error(), "domain"));
     }
     co_return noContent();
   }
@@ -1160,8 +1157,7 @@ class TenantResources {
     auto removed = co_await mutate(
         scope.tenant_id, [&] { return control.deleteRoute(scope.actor, scope.tenant_id, model); });
     if (!removed) {
-      co_return fail(
-          ex, removed.error().code == ErrorCode::kNotFound ? notFound("route") : removed.error());
+      co_return fail(ex, orNotFound(removed.error(), "route"));
     }
     co_return noContent();
   }
@@ -1200,9 +1196,7 @@ class TenantResources {
     auto& stores = ctx_.stores;
     auto version = co_await blocking([&] { return stores.prompts.get(scope.tenant_id, id); });
     if (!version) {
-      co_return fail(ex,
-                     version.error().code == ErrorCode::kNotFound ? notFound("prompt version")
-                                                                  : version.error());
+      co_return fail(ex, orNotFound(version.error(), "prompt version"));
     }
     co_return jsonResponse(200, toJson(*version));
   }
@@ -1249,9 +1243,7 @@ class TenantResources {
     auto active = co_await mutate(
         scope.tenant_id, [&] { return control.activatePrompt(scope.actor, scope.tenant_id, id); });
     if (!active) {
-      co_return fail(ex,
-                     active.error().code == ErrorCode::kNotFound ? notFound("prompt version")
-                                                                 : active.error());
+      co_return fail(ex, orNotFound(active.error(), "prompt version"));
     }
     co_return jsonResponse(200, toJson(*active));
   }
@@ -1329,8 +1321,7 @@ class TenantResources {
     auto acked = co_await blocking(
         [&] { return control.acknowledgeAlert(scope.actor, scope.tenant_id, id); });
     if (!acked) {
-      co_return fail(
-          ex, acked.error().code == ErrorCode::kNotFound ? notFound("alert") : acked.error());
+      co_return fail(ex, orNotFound(acked.error(), "alert"));
     }
     co_return noContent();
   }
@@ -1515,8 +1506,7 @@ class TenantResources {
     auto removed = co_await mutate(
         scope.tenant_id, [&] { return control.deleteJwtKey(scope.actor, scope.tenant_id, id); });
     if (!removed) {
-      co_return fail(
-          ex, removed.error().code == ErrorCode::kNotFound ? notFound("JWT key") : removed.error());
+      co_return fail(ex, orNotFound(removed.error(), "JWT key"));
     }
     co_return noContent();
   }

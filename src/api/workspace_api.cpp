@@ -34,19 +34,6 @@ constexpr std::size_t kMaxMessages = 2000;
 constexpr std::size_t kMaxConversationBody = std::size_t{4} * 1024 * 1024;
 constexpr std::size_t kMaxListedConversations = 200;
 
-Error noSuchRoute() {
-  return Error{ErrorCode::kNotFound, "no such route"};
-}
-
-Error jsonRequired() {
-  return Error{ErrorCode::kBadRequest, "Content-Type must be application/json"};
-}
-
-Response withCookie(Response r, const std::string& set_cookie) {
-  r.headers.add("Set-Cookie", set_cookie);
-  return r;
-}
-
 // The e-mail column of an account created by a JWT hand-off: the token's `sub`, kept apart
 // from real addresses and exact (hex when it is not plain lower-case text, since e-mails are
 // compared case-insensitively).
@@ -165,43 +152,7 @@ void addWorkspaceRoutes(http::Router& router, ApiContext& ctx, SessionManager& s
   router.add(Method::kPost,
              "/api/v1/workspace/login",
              [&ctx, &sessions](Exchange& ex) -> net::awaitable<Response> {
-               auto tenant = hostTenant(ctx, ex.request);
-               if (!tenant) {
-                 co_return errorResponse(ctx, ex, noSuchRoute());
-               }
-               ex.tenant_id = tenant->tenant.id;
-               if (!hasJsonContentType(ex.request)) {
-                 co_return errorResponse(ctx, ex, jsonRequired());
-               }
-               auto taken = takeSecretField(ex.request.body, "password", crypto::kMaxPasswordBytes);
-               wipeString(ex.request.body);
-               if (!taken) {
-                 co_return errorResponse(ctx, ex, taken.error());
-               }
-               if (auto r = taken->rest.allowOnly({"email"}); !r) {
-                 co_return errorResponse(ctx, ex, r.error());
-               }
-               auto email = taken->rest.requiredString("email", 254);
-               if (!email) {
-                 co_return errorResponse(ctx, ex, email.error());
-               }
-               if (!taken->secret) {
-                 co_return errorResponse(ctx, ex, badField("password", "'password' is required"));
-               }
-               auto user = co_await sessions.checkPassword(
-                   ex.request, tenant->tenant.id, "end_user", *email, std::move(*taken->secret));
-               if (!user) {
-                 co_return errorResponse(ctx, ex, user.error());
-               }
-               auto started =
-                   co_await sessions.start(ex.request, "end_user", tenant->tenant.id, user->id);
-               if (!started) {
-                 co_return errorResponse(ctx, ex, started.error());
-               }
-               json::object out;
-               out["user"] = toJson(*user);
-               out["csrf_token"] = started->info.csrf_token;
-               co_return withCookie(jsonResponse(200, out), started->set_cookie);
+               co_return co_await tenantPasswordLogin(ctx, sessions, ex, "end_user");
              });
 
   router.add(
@@ -392,10 +343,7 @@ void addWorkspaceRoutes(http::Router& router, ApiContext& ctx, SessionManager& s
                  return stores.conversations.get(session->tenant_id, session->user_id, id);
                });
                if (!c) {
-                 co_return errorResponse(
-                     ctx,
-                     ex,
-                     c.error().code == ErrorCode::kNotFound ? notFound("conversation") : c.error());
+                 co_return errorResponse(ctx, ex, orNotFound(c.error(), "conversation"));
                }
                co_return jsonResponse(200, conversationJson(*c, true));
              });
@@ -417,11 +365,7 @@ void addWorkspaceRoutes(http::Router& router, ApiContext& ctx, SessionManager& s
                  return stores.conversations.get(session->tenant_id, session->user_id, id);
                });
                if (!current) {
-                 co_return errorResponse(ctx,
-                                         ex,
-                                         current.error().code == ErrorCode::kNotFound
-                                             ? notFound("conversation")
-                                             : current.error());
+                 co_return errorResponse(ctx, ex, orNotFound(current.error(), "conversation"));
                }
                if (auto r = readConversation(*body, *current, false); !r) {
                  co_return errorResponse(ctx, ex, r.error());
@@ -448,11 +392,7 @@ void addWorkspaceRoutes(http::Router& router, ApiContext& ctx, SessionManager& s
                  return stores.conversations.remove(session->tenant_id, session->user_id, id);
                });
                if (!removed) {
-                 co_return errorResponse(ctx,
-                                         ex,
-                                         removed.error().code == ErrorCode::kNotFound
-                                             ? notFound("conversation")
-                                             : removed.error());
+                 co_return errorResponse(ctx, ex, orNotFound(removed.error(), "conversation"));
                }
                co_return noContent();
              });
