@@ -391,14 +391,14 @@ class AdminApi {
     }
     control::TenantSpec spec{*slug, name->value_or(""), plan->value_or("")};
     auto& control = ctx_.control;
-    auto& sync = ctx_.sync;
+    auto& ctx = ctx_;
     auto created = co_await blocking(
         [&]() -> Result<std::pair<storage::Tenant, std::optional<storage::User>>> {
           auto t = control.createTenant(who.actor, spec);
           if (!t) {
             return t.error();
           }
-          (void)sync.refreshTenant(t->id);
+          refreshTenantOrWarn(ctx, t->id);
           std::optional<storage::User> admin;
           if (password_hash) {
             storage::User u;
@@ -485,11 +485,11 @@ class AdminApi {
     }
     ex.tenant_id = t->id;
     auto& control = ctx_.control;
-    auto& sync = ctx_.sync;
+    auto& ctx = ctx_;
     auto updated = co_await blocking([&] {
       auto u = control.updateTenant(who.actor, t->id, patch);
       if (u) {
-        (void)sync.refreshTenant(t->id);
+        refreshTenantOrWarn(ctx, t->id);
       }
       return u;
     });
@@ -517,12 +517,12 @@ class AdminApi {
     }
     ex.tenant_id = t->id;
     auto& control = ctx_.control;
-    auto& sync = ctx_.sync;
+    auto& ctx = ctx_;
     auto text = reason->value_or("");
     auto updated = co_await blocking([&] {
       auto u = control.suspendTenant(who.actor, t->id, text);
       if (u) {
-        (void)sync.refreshTenant(t->id);  // refused from the next request on
+        refreshTenantOrWarn(ctx, t->id);  // refused from the next request on
       }
       return u;
     });
@@ -539,11 +539,11 @@ class AdminApi {
     }
     ex.tenant_id = t->id;
     auto& control = ctx_.control;
-    auto& sync = ctx_.sync;
+    auto& ctx = ctx_;
     auto updated = co_await blocking([&] {
       auto u = control.resumeTenant(who.actor, t->id);
       if (u) {
-        (void)sync.refreshTenant(t->id);
+        refreshTenantOrWarn(ctx, t->id);
       }
       return u;
     });
@@ -560,11 +560,11 @@ class AdminApi {
     }
     ex.tenant_id = t->id;
     auto& control = ctx_.control;
-    auto& sync = ctx_.sync;
+    auto& ctx = ctx_;
     auto removed = co_await blocking([&] {
       auto r = control.deleteTenant(who.actor, t->id);
       if (r) {
-        (void)sync.refreshTenant(t->id);  // drops the tenant and its keys from the indexes
+        refreshTenantOrWarn(ctx, t->id);  // drops the tenant and its keys from the indexes
       }
       return r;
     });

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "config/config.hpp"
+#include "control/index_sync.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
@@ -95,6 +96,16 @@ Error noSuchRoute() {
 
 Error jsonRequired() {
   return Error{ErrorCode::kBadRequest, "Content-Type must be application/json"};
+}
+
+void refreshTenantOrWarn(ApiContext& ctx, const std::string& tenant_id) {
+  if (auto refreshed = ctx.sync.refreshTenant(tenant_id); !refreshed) {
+    LIVERY_LOG(ctx.log,
+               Warn,
+               "index_refresh_failed",
+               {"tenant_id", tenant_id},
+               {"error", refreshed.error().log_detail});
+  }
 }
 
 http::Response withCookie(http::Response r, const std::string& set_cookie) {

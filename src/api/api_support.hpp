@@ -45,6 +45,10 @@ Error noSuchRoute();
 // 400 for a body that is not declared as JSON (a JSON body cannot be sent cross-site without a
 // CORS preflight, which is what keeps login and state changes free of CSRF).
 Error jsonRequired();
+// After a successful change to a tenant: refreshes this node's snapshot of it (the change feed
+// would, within one poll; this makes it immediate here). A failed refresh is logged, not
+// returned: the change is already stored. Blocking; call on the blocking pool.
+void refreshTenantOrWarn(ApiContext& ctx, const std::string& tenant_id);
 // `r` with a Set-Cookie header.
 http::Response withCookie(http::Response r, const std::string& set_cookie);
 Error signInRequired();                                      // 401 code "unauthenticated"

@@ -11,60 +11,6 @@ namespace livery::api {
 
 namespace json = boost::json;
 
-std::string_view toString(storage::TenantStatus s) {
-  return s == storage::TenantStatus::kSuspended ? "suspended" : "active";
-}
-
-std::string_view toString(storage::CredentialHealth h) {
-  switch (h) {
-    case storage::CredentialHealth::kOk:
-      return "ok";
-    case storage::CredentialHealth::kRefused:
-      return "refused";
-    case storage::CredentialHealth::kUnreachable:
-      return "unreachable";
-    case storage::CredentialHealth::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
-std::string_view toString(storage::DomainStatus s) {
-  switch (s) {
-    case storage::DomainStatus::kPending:
-      return "pending";
-    case storage::DomainStatus::kVerified:
-      return "verified";
-    case storage::DomainStatus::kActive:
-      return "active";
-  }
-  return "pending";
-}
-
-std::string_view toString(storage::PromptStatus s) {
-  switch (s) {
-    case storage::PromptStatus::kDraft:
-      return "draft";
-    case storage::PromptStatus::kActive:
-      return "active";
-    case storage::PromptStatus::kRetired:
-      return "retired";
-  }
-  return "draft";
-}
-
-std::string_view toString(storage::UserRole r) {
-  switch (r) {
-    case storage::UserRole::kOwner:
-      return "owner";
-    case storage::UserRole::kAdmin:
-      return "admin";
-    case storage::UserRole::kMember:
-      return "member";
-  }
-  return "member";
-}
-
 namespace {
 
 json::value nullable(std::int64_t v) {

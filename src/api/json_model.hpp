@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/error.hpp"
+#include "storage/codec.hpp"
 #include "storage/model.hpp"
 
 namespace livery::api {
@@ -31,11 +32,8 @@ boost::json::object toJson(const storage::Domain& d);
 boost::json::object toJson(const storage::JwtKey& k);
 boost::json::object toJson(const storage::OperatorToken& t);
 
-std::string_view toString(storage::TenantStatus s);
-std::string_view toString(storage::CredentialHealth h);
-std::string_view toString(storage::DomainStatus s);
-std::string_view toString(storage::PromptStatus s);
-std::string_view toString(storage::UserRole r);
+// Enums as their stable wire/storage text ("active", "refused", "owner", ...).
+using storage::toString;
 
 // {"data":[...]} envelope.
 std::string dataList(boost::json::array items);

@@ -333,22 +333,14 @@ class TenantResources {
   // blocking pool.
   template <class F>
   net::awaitable<std::invoke_result_t<F&>> mutate(std::string tenant_id, F fn) {
-    auto& sync = ctx_.sync;
-    auto& log = ctx_.log;
-    co_return co_await offload(ctx_.blocking,
-                               [fn = std::move(fn), &sync, &log, &tenant_id]() mutable {
-                                 auto r = fn();
-                                 if (r) {
-                                   if (auto refreshed = sync.refreshTenant(tenant_id); !refreshed) {
-                                     LIVERY_LOG(log,
-                                                Warn,
-                                                "index_refresh_failed",
-                                                {"tenant_id", tenant_id},
-                                                {"error", refreshed.error().log_detail});
-                                   }
-                                 }
-                                 return r;
-                               });
+    auto& ctx = ctx_;
+    co_return co_await offload(ctx_.blocking, [fn = std::move(fn), &ctx, &tenant_id]() mutable {
+      auto r = fn();
+      if (r) {
+        refreshTenantOrWarn(ctx, tenant_id);
+      }
+      return r;
+    });
   }
 
   template <class F>

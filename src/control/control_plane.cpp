@@ -12,6 +12,7 @@
 #include "crypto/api_key.hpp"
 #include "crypto/random.hpp"
 #include "crypto/vault.hpp"
+#include "storage/codec.hpp"
 #include "storage/stores.hpp"
 
 namespace livery::control {
@@ -764,9 +765,7 @@ Result<storage::User> ControlPlane::createUser(const Actor& actor,
     }
     return stored.error();
   }
-  std::string_view role = stored->role == storage::UserRole::kOwner   ? "owner"
-                          : stored->role == storage::UserRole::kAdmin ? "admin"
-                                                                      : "member";
+  std::string_view role = storage::toString(stored->role);
   audit(actor,
         tenant_id,
         "user.created",
@@ -779,34 +778,6 @@ Result<storage::User> ControlPlane::createUser(const Actor& actor,
 // ==== Console, workspace and white-label state (the HTTP APIs) ================================
 
 namespace livery::control {
-
-namespace {
-
-std::string_view roleName(storage::UserRole r) {
-  switch (r) {
-    case storage::UserRole::kOwner:
-      return "owner";
-    case storage::UserRole::kAdmin:
-      return "admin";
-    case storage::UserRole::kMember:
-      return "member";
-  }
-  return "member";
-}
-
-std::string_view domainStatusName(storage::DomainStatus s) {
-  switch (s) {
-    case storage::DomainStatus::kPending:
-      return "pending";
-    case storage::DomainStatus::kVerified:
-      return "verified";
-    case storage::DomainStatus::kActive:
-      return "active";
-  }
-  return "pending";
-}
-
-}  // namespace
 
 // ---- accounts ---------------------------------------------------------------------------------
 
@@ -830,7 +801,7 @@ Result<storage::User> ControlPlane::createUser(const Actor& actor, storage::User
         created->kind == "admin" ? "admin.created" : "user.created",
         detailsJson({{"user_id", created->id},
                      {"email", created->email},
-                     {"role", roleName(created->role)}}));
+                     {"role", storage::toString(created->role)}}));
   return created;
 }
 
@@ -843,7 +814,7 @@ Result<storage::User> ControlPlane::updateUser(const Actor& actor, const storage
         updated->tenant_id,
         updated->kind == "admin" ? "admin.updated" : "user.updated",
         detailsJson({{"user_id", updated->id},
-                     {"role", roleName(updated->role)},
+                     {"role", storage::toString(updated->role)},
                      {"disabled", updated->disabled}}));
   return updated;
 }
@@ -912,7 +883,7 @@ Result<storage::Domain> ControlPlane::setDomainStatus(const Actor& actor,
   audit(actor,
         tenant_id,
         "domain.status_changed",
-        detailsJson({{"host", host}, {"status", domainStatusName(status)}}));
+        detailsJson({{"host", host}, {"status", storage::toString(status)}}));
   return updated;
 }
 
