@@ -88,6 +88,19 @@ std::string tenantCell(const storage::Tenant& t) {
   return t.slug + " (" + t.id + ")";
 }
 
+// The outcome of a tenant command: the tenant as JSON, or "<Verb> tenant <slug> (<id>)".
+int reportTenant(Invocation& inv, const Result<storage::Tenant>& t, std::string_view verb) {
+  if (!t) {
+    return inv.failed(t.error());
+  }
+  if (inv.json()) {
+    inv.printJson(api::toJson(*t));
+  } else {
+    inv.out() << verb << " tenant " << tenantCell(*t) << "\n";
+  }
+  return 0;
+}
+
 // ---- tenant ----------------------------------------------------------------------------------
 
 void addNumber(CLI::App& c, const std::string& name, const std::string& help) {
@@ -109,15 +122,7 @@ void defineTenantCreate(CLI::App& c) {
 int runTenantCreate(Invocation& inv) {
   control::TenantSpec spec{inv.text("slug"), inv.text("--name"), inv.text("--plan")};
   auto t = inv.control().createTenant(control::Actor::cli(), std::move(spec));
-  if (!t) {
-    return inv.failed(t.error());
-  }
-  if (inv.json()) {
-    inv.printJson(api::toJson(*t));
-  } else {
-    inv.out() << "Created tenant " << tenantCell(*t) << "\n";
-  }
-  return 0;
+  return reportTenant(inv, t, "Created");
 }
 
 void defineNothing(CLI::App& /*c*/) {}
@@ -250,15 +255,7 @@ int runTenantUpdate(Invocation& inv) {
     patch.overrides = overrides;
   }
   auto updated = inv.control().updateTenant(control::Actor::cli(), t->id, patch);
-  if (!updated) {
-    return inv.failed(updated.error());
-  }
-  if (inv.json()) {
-    inv.printJson(api::toJson(*updated));
-  } else {
-    inv.out() << "Updated tenant " << tenantCell(*updated) << "\n";
-  }
-  return 0;
+  return reportTenant(inv, updated, "Updated");
 }
 
 void defineTenantSuspend(CLI::App& c) {
@@ -272,15 +269,7 @@ int runTenantSuspend(Invocation& inv) {
     return inv.failed(t.error());
   }
   auto s = inv.control().suspendTenant(control::Actor::cli(), t->id, inv.text("--reason"));
-  if (!s) {
-    return inv.failed(s.error());
-  }
-  if (inv.json()) {
-    inv.printJson(api::toJson(*s));
-  } else {
-    inv.out() << "Suspended tenant " << tenantCell(*s) << "\n";
-  }
-  return 0;
+  return reportTenant(inv, s, "Suspended");
 }
 
 int runTenantResume(Invocation& inv) {
@@ -289,15 +278,7 @@ int runTenantResume(Invocation& inv) {
     return inv.failed(t.error());
   }
   auto s = inv.control().resumeTenant(control::Actor::cli(), t->id);
-  if (!s) {
-    return inv.failed(s.error());
-  }
-  if (inv.json()) {
-    inv.printJson(api::toJson(*s));
-  } else {
-    inv.out() << "Resumed tenant " << tenantCell(*s) << "\n";
-  }
-  return 0;
+  return reportTenant(inv, s, "Resumed");
 }
 
 void defineTenantDelete(CLI::App& c) {
