@@ -175,7 +175,8 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
   p.ledger = std::make_unique<metering::Ledger>(
       *p.ledger_sink,
       metering::LedgerOptions{.max_batch = c.metering.max_batch,
-                              .gather = c.metering.commit_interval},
+                              .gather = c.metering.commit_interval,
+                              .gather_min = c.metering.commit_siblings},
       log,
       p.metrics);
   if (!c.redis.url.empty() && c.redis.usage_stream) {

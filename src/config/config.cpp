@@ -346,6 +346,7 @@ const std::vector<Entry>& schema() {
     s.push_back(LIVERY_CFG("redis.usage_stream", redis.usage_stream));
     s.push_back(LIVERY_CFG("redis.usage_stream_max_len", redis.usage_stream_max_len));
     s.push_back(LIVERY_CFG("metering.commit_interval", metering.commit_interval));
+    s.push_back(LIVERY_CFG("metering.commit_siblings", metering.commit_siblings));
     s.push_back(LIVERY_CFG("metering.max_batch", metering.max_batch));
     s.push_back(pricesEntry());
     s.push_back(LIVERY_CFG("alerts.spike_factor", alerts.spike_factor));

@@ -5,12 +5,14 @@
 #include <charconv>
 #include <chrono>
 #include <list>
+#include <memory>
 #include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -203,23 +205,48 @@ class SessionWriter final : public StreamWriter {
   std::uint64_t bytes_ = 0;
 };
 
-// Completes when the peer closes its side (or resets) while a handler runs. Returns quietly when
-// cancelled. If the client sends more bytes (a pipelined request) it simply waits to be
-// cancelled: that is not a disconnect.
-net::awaitable<void> watchClientClose(tcp::socket& socket) {
-  auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kAsTuple);
-  if (ec) {
-    // Cancelled because the handler finished first: report "not closed" by waiting forever
-    // would be wrong here; the parallel group is already completing, so just return.
-    co_return;
+// Notices that the client closed its side (or reset) while a handler runs, and then cancels the
+// handler: terminal cancellation of the session coroutine, whose co_spawn binds `signal`. One per
+// connection, armed around each watched handler. A plain callback on one async_wait, because
+// racing the handler against a watcher coroutine with `||` cost about 5 µs of CPU per request
+// (two coroutine frames, a parallel group and its cancellation plumbing). If the client sends more
+// bytes (a pipelined request) that is not a disconnect, and the watch simply stays quiet.
+struct ClientWatch {
+  net::cancellation_signal signal;
+  std::uint64_t generation = 0;
+  bool armed = false;
+  bool fired = false;
+};
+
+void armClientWatch(const std::shared_ptr<ClientWatch>& watch, tcp::socket& socket) {
+  const std::uint64_t generation = ++watch->generation;
+  watch->armed = true;
+  watch->fired = false;
+  socket.async_wait(tcp::socket::wait_read,
+                    [watch, generation, &socket](const boost::system::error_code& ec) {
+                      // Disarmed (or re-armed) before this ran: the socket may be gone, so
+                      // touch nothing.
+                      if (ec || !watch->armed || watch->generation != generation) {
+                        return;
+                      }
+                      char byte = 0;
+                      auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+                      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                        watch->armed = false;
+                        watch->fired = true;
+                        watch->signal.emit(net::cancellation_type::terminal);
+                      }
+                    });
+}
+
+// Returns whether the client went away while the watch was armed.
+bool disarmClientWatch(ClientWatch& watch, tcp::socket& socket) {
+  if (watch.armed) {
+    watch.armed = false;
+    boost::system::error_code ignored;
+    socket.cancel(ignored);  // only the watch's wait is outstanding once the handler returned
   }
-  char byte = 0;
-  auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-    co_return;  // closed or reset: the client is gone
-  }
-  net::steady_timer forever(socket.get_executor(), net::steady_timer::time_point::max());
-  co_await forever.async_wait(kAsTuple);
+  return watch.fired;
 }
 
 }  // namespace
@@ -338,17 +365,21 @@ class Server::Impl {
       }
       open_.fetch_add(1, std::memory_order_relaxed);
       connections_gauge_.add(1);
-      net::co_spawn(*w.ctx, session(std::move(socket), w), [this](const std::exception_ptr& ep) {
-        open_.fetch_sub(1, std::memory_order_relaxed);
-        connections_gauge_.add(-1);
-        if (ep) {
-          try {
-            std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            LIVERY_LOG(log_, Error, "session_failed", {"error", e.what()});
-          }
-        }
-      });
+      auto watch = std::make_shared<ClientWatch>();
+      auto slot = watch->signal.slot();
+      net::co_spawn(*w.ctx,
+                    session(std::move(socket), w, watch),
+                    net::bind_cancellation_slot(slot, [this, watch](const std::exception_ptr& ep) {
+                      open_.fetch_sub(1, std::memory_order_relaxed);
+                      connections_gauge_.add(-1);
+                      if (ep) {
+                        try {
+                          std::rethrow_exception(ep);
+                        } catch (const std::exception& e) {
+                          LIVERY_LOG(log_, Error, "session_failed", {"error", e.what()});
+                        }
+                      }
+                    }));
     }
   }
 
@@ -456,8 +487,7 @@ class Server::Impl {
     }
   }
 
-  net::awaitable<void> session(tcp::socket socket, Worker& w) {
-    using namespace net::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+  net::awaitable<void> session(tcp::socket socket, Worker& w, std::shared_ptr<ClientWatch> watch) {
     beast::error_code sock_ec;
     socket.set_option(tcp::no_delay(true), sock_ec);
     std::string remote;
@@ -652,11 +682,12 @@ class Server::Impl {
       } else {
         route_name = match.options->name;
         if (match.options->watch_client_close) {
-          auto outcome = co_await (invoke(*match.handler, ex) || watchClientClose(stream.socket()));
-          if (outcome.index() == 0) {
-            res = std::move(std::get<0>(outcome));
-          } else {
-            client_gone = true;
+          armClientWatch(watch, stream.socket());
+          res = co_await invoke(*match.handler, ex);
+          client_gone = disarmClientWatch(*watch, stream.socket());
+          if (client_gone) {
+            // The session only closes the socket from here; nothing left to cancel.
+            co_await net::this_coro::reset_cancellation_state();
           }
         } else {
           res = co_await invoke(*match.handler, ex);

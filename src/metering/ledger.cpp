@@ -180,23 +180,21 @@ void Ledger::run() {
       if (queue_.empty() && stopping_) {
         return;
       }
-      if (options_.gather.count() > 0 && queue_.size() < options_.max_batch && !stopping_) {
+      if (options_.gather.count() > 0 && queue_.size() >= options_.gather_min &&
+          queue_.size() < options_.max_batch && !stopping_) {
         cv_.wait_for(lock, options_.gather, [&] {
           return stopping_ || queue_.size() >= options_.max_batch;
         });
       }
       std::size_t n = std::min(queue_.size(), options_.max_batch);
       batch.clear();
+      records.clear();
       for (std::size_t i = 0; i < n; ++i) {
+        records.push_back(std::move(queue_.front().record));
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       pending_gauge_.set(static_cast<std::int64_t>(queue_.size()));
-    }
-    records.clear();
-    records.reserve(batch.size());
-    for (const auto& p : batch) {
-      records.push_back(p.record);
     }
     // Retry the same batch until it is durable: a usage record is never dropped because the
     // store hiccupped. Waiters are released with an error once they have waited too long.

@@ -36,8 +36,12 @@ class LedgerSink {
 
 struct LedgerOptions {
   std::size_t max_batch = 2000;
-  std::size_t max_pending = 200'000;    // beyond this, commit() fails fast (kUnavailable)
-  std::chrono::milliseconds gather{0};  // extra wait to gather a batch (0: none)
+  std::size_t max_pending = 200'000;  // beyond this, commit() fails fast (kUnavailable)
+  // Under load (at least gather_min records already queued when the writer wakes), wait up to
+  // `gather` for more before committing: bigger batches, fewer fsyncs and wake-ups per record.
+  // Light load commits at once, so a lone request never waits for company.
+  std::chrono::milliseconds gather{0};  // 0: never wait
+  std::size_t gather_min = 4;
   std::chrono::milliseconds waiter_timeout{5000};  // a failing store fails waiters after this
 };
 

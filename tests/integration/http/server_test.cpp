@@ -77,6 +77,14 @@ class ServerTest : public ::testing::Test {
                   co_return Response::json(200, "{}");
                 },
                 {.name = "watched", .watch_client_close = true});
+    router_.add(Method::kGet,
+                "/watched-quick",
+                [](Exchange&) -> net::awaitable<Response> {
+                  net::steady_timer t(co_await net::this_coro::executor, 20ms);
+                  co_await t.async_wait(net::as_tuple(net::use_awaitable));
+                  co_return Response::json(200, "{\"quick\":true}");
+                },
+                {.name = "watched-quick", .watch_client_close = true});
     router_.add(Method::kGet, "/throws", [](Exchange&) -> net::awaitable<Response> {
       throw std::runtime_error("boom");
       co_return Response{};
@@ -250,6 +258,24 @@ TEST_F(ServerTest, CancelsTheHandlerWhenTheClientGoesAway) {
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_TRUE(watched_cancelled_);
+}
+
+// The watch is armed per request on one connection: bytes of a pipelined request arriving while a
+// watched handler runs are not a disconnect, and the next requests are served normally.
+TEST_F(ServerTest, PipelinedRequestsDuringAWatchedHandlerAreNotADisconnect) {
+  RawConnection c("127.0.0.1", port_);
+  ASSERT_TRUE(
+      c.send("GET /watched-quick HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /watched-quick HTTP/1.1\r\nHost: x\r\n\r\n"
+             "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string got = c.readUntil("\"fast\"", 5s);
+  std::size_t oks = 0;
+  for (auto pos = got.find("HTTP/1.1 200"); pos != std::string::npos;
+       pos = got.find("HTTP/1.1 200", pos + 1)) {
+    ++oks;
+  }
+  EXPECT_EQ(oks, 3u) << got;
+  EXPECT_NE(got.find("\"quick\":true"), got.rfind("\"quick\":true")) << "two watched answers";
 }
 
 TEST_F(ServerTest, AnswersAHandlerExceptionWith500AndKeepsServing) {

@@ -1,6 +1,8 @@
 #include "metering/ledger.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -21,6 +23,13 @@ namespace {
 class RecordingSink : public LedgerSink {
  public:
   Result<void> writeBatch(std::span<const storage::UsageRecord> records) override {
+    if (hold_first) {
+      hold_first = false;
+      std::unique_lock lock(mu);
+      holding = true;
+      held_cv.notify_all();
+      held_cv.wait(lock, [&] { return !holding; });
+    }
     std::lock_guard lock(mu);
     if (fail_next > 0) {
       --fail_next;
@@ -36,6 +45,19 @@ class RecordingSink : public LedgerSink {
   std::set<std::string> ids;
   int batches = 0;
   int fail_next = 0;
+  // When set, the first batch blocks until release(), so later records pile up in the queue.
+  std::atomic<bool> hold_first{false};
+  bool holding = false;
+  std::condition_variable held_cv;
+  void awaitHeld() {
+    std::unique_lock lock(mu);
+    held_cv.wait(lock, [&] { return holding; });
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    holding = false;
+    held_cv.notify_all();
+  }
 };
 
 storage::UsageRecord rec(std::string id, std::string tenant = "tnt_a") {
@@ -86,6 +108,36 @@ TEST_F(LedgerTest, GroupsConcurrentCommitsIntoFewTransactions) {
   std::lock_guard lock(sink.mu);
   EXPECT_EQ(sink.ids.size(), 2000u);
   EXPECT_LE(sink.batches, 2000);
+}
+
+TEST_F(LedgerTest, ALoneRecordNeverWaitsForTheGatherWindow) {
+  Ledger ledger(sink, {.gather = std::chrono::milliseconds(5000), .gather_min = 4}, log, metrics);
+  ledger.start();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ledger.commitBlocking(rec("req_alone")));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2500));
+}
+
+TEST_F(LedgerTest, UnderLoadTheWriterGathersLaterRecordsIntoTheSameBatch) {
+  sink.hold_first = true;
+  Ledger ledger(sink, {.gather = std::chrono::milliseconds(5000), .gather_min = 4}, log, metrics);
+  ledger.start();
+  ledger.submit(rec("req_0"));
+  sink.awaitHeld();  // the writer is inside the first transaction
+  for (int i = 1; i <= 5; ++i) {
+    ledger.submit(rec("req_" + std::to_string(i)));
+  }
+  sink.release();
+  // Five queued records mean load: the writer waits for more instead of committing at once, so
+  // these join the second batch. Without the gather they would make a third.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 6; i <= 9; ++i) {
+    ledger.submit(rec("req_" + std::to_string(i)));
+  }
+  ledger.stop();  // ends the gather wait and flushes
+  std::lock_guard lock(sink.mu);
+  EXPECT_EQ(sink.ids.size(), 10u);
+  EXPECT_EQ(sink.batches, 2);
 }
 
 TEST_F(LedgerTest, RetriesAFailingStoreWithoutLosingRecords) {
