@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -53,18 +54,46 @@ std::string_view toString(LogLevel level) {
   return "info";
 }
 
+namespace {
+
+// True when one of the eight bytes in `w` needs escaping in a JSON string: a control character
+// (< 0x20), '"' or '\\'. The classic SWAR zero-byte test; bytes >= 0x80 (UTF-8) never match.
+constexpr bool needsEscape(std::uint64_t w) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) {
+    return ((v - kOnes) & ~v & kHigh) != 0;
+  };
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return below_space != 0 || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
+}
+
+}  // namespace
+
 void appendJsonString(std::string& out, std::string_view s) {
-  // Copies runs of characters that need no escaping in one append: log lines are mostly plain
-  // ASCII, and a per-character push_back was the largest cost of an access-log line.
+  // Copies runs of characters that need no escaping in one append, and finds them eight bytes
+  // at a time: log lines are mostly plain ASCII, and scanning them byte by byte was the largest
+  // cost of an access-log line.
   out.push_back('"');
   std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (s.size() - i >= 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!needsEscape(w)) {
+        i += 8;
+        continue;
+      }
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
       continue;
     }
     out.append(s.data() + run, i - run);
     run = i + 1;
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";

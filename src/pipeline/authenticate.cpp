@@ -94,9 +94,8 @@ Result<AuthenticateStage::Next> AuthenticateStage::identify(RequestContext& ctx,
   fwd.host = req.headers.get("host");
   fwd.x_forwarded_host = req.headers.get("x-forwarded-host");
   fwd.x_forwarded_for = req.headers.get("x-forwarded-for");
-  auto origin = hosts_.resolve(fwd);
-  if (origin) {
-    ctx.host = origin->host;
+  if (auto host = hosts_.requestHost(fwd)) {
+    ctx.host = std::move(*host);
   }
 
   std::string_view auth = req.headers.get("authorization");

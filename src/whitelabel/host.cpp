@@ -172,6 +172,14 @@ Result<HostResolver> HostResolver::create(std::string_view base_domain,
   return HostResolver(std::move(*base), std::move(*cidrs));
 }
 
+Result<std::string> HostResolver::requestHost(const ForwardedInput& input) const {
+  auto raw = resolveRawHost(input, trusted_);
+  if (!raw) {
+    return raw.error();
+  }
+  return normalizeHost(*raw);
+}
+
 Result<RequestOrigin> HostResolver::resolve(const ForwardedInput& input) const {
   auto origin = resolveClientOrigin(input, trusted_);
   if (!origin) {

@@ -73,6 +73,9 @@ class HostResolver {
   // Resolves the effective host and client address (see resolveClientOrigin) and classifies
   // the host. kBadRequest for a missing or invalid Host / X-Forwarded-Host.
   [[nodiscard]] Result<RequestOrigin> resolve(const ForwardedInput& input) const;
+  // Only the normalised effective host of resolve(), without the client address: cheaper, for
+  // the per-request API-key path.
+  [[nodiscard]] Result<std::string> requestHost(const ForwardedInput& input) const;
 
   const std::string& baseDomain() const { return base_domain_; }
   const CidrSet& trustedProxies() const { return trusted_; }

@@ -143,6 +143,18 @@ bool CidrSet::contains(const IpAddress& ip) const {
   return false;
 }
 
+Result<std::string_view> resolveRawHost(const ForwardedInput& input, const CidrSet& trusted) {
+  auto peer = IpAddress::parse(input.peer_ip);
+  if (!peer) {
+    return fail(ErrorCode::kInternal, "internal error", "unparsable peer address");
+  }
+  if (trusted.empty() || !trusted.contains(*peer)) {
+    return input.host;
+  }
+  std::string_view xfh = lastElement(input.x_forwarded_host);
+  return xfh.empty() ? input.host : xfh;
+}
+
 Result<ClientOrigin> resolveClientOrigin(const ForwardedInput& input, const CidrSet& trusted) {
   auto peer = IpAddress::parse(input.peer_ip);
   if (!peer) {

@@ -65,6 +65,11 @@ struct ForwardedInput {
   std::string_view x_forwarded_for;
 };
 
+// The Host or X-Forwarded-Host value to normalise, by the rule below, without working out the
+// client address (the gateway's API-key path needs only the host). kInternal if peer_ip does not
+// parse.
+Result<std::string_view> resolveRawHost(const ForwardedInput& input, const CidrSet& trusted);
+
 struct ClientOrigin {
   std::string raw_host;  // the Host or X-Forwarded-Host value to normalise (not yet validated)
   std::string client_ip;

@@ -41,6 +41,56 @@ TEST(LoggerTest, EscapesControlCharactersAndQuotes) {
   EXPECT_NE(sink->joined().find(R"("v":"a\"b\nc\u0001")"), std::string::npos);
 }
 
+// appendJsonString scans eight bytes at a time; every escapable byte at every offset of a word,
+// among plain ASCII and UTF-8 bytes, must come out exactly as a byte-by-byte escaper writes it.
+TEST(LoggerTest, JsonEscapingMatchesAByteByByteReferenceAtEveryOffset) {
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c < 0x20) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out + "\"";
+  };
+  const std::string specials = std::string("\"\\\n\r\t\x01\x1f\x00", 8) + "\x7f\x80\xff ";
+  std::size_t checked = 0;
+  for (std::size_t len = 0; len <= 19; ++len) {
+    for (std::size_t pos = 0; pos < std::max<std::size_t>(len, 1); ++pos) {
+      for (char special : specials) {
+        std::string s(len, 'a');
+        for (std::size_t k = 0; k < len; ++k) {
+          s[k] = static_cast<char>(k % 3 == 0 ? 0xc3 : 'a' + k % 26);  // some UTF-8 lead bytes
+        }
+        if (len > 0) {
+          s[pos] = special;
+        }
+        std::string got;
+        appendJsonString(got, s);
+        ASSERT_EQ(got, reference(s)) << "len " << len << " pos " << pos << " byte "
+                                     << static_cast<int>(static_cast<unsigned char>(special));
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 1000u);
+}
+
 TEST(LoggerTest, MasksValuesThatLookLikeKeys) {
   auto sink = std::make_shared<MemoryLogSink>();
   testing::FakeClock clock;

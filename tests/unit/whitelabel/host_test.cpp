@@ -162,6 +162,37 @@ TEST(HostTest, ForwardedHostIsUsedFromATrustedProxy) {
   EXPECT_EQ(no_xfh->client_ip, "10.1.2.3");
 }
 
+// requestHost() is resolve() without the client address: same host, same refusals, for trusted
+// and untrusted peers and with or without proxies configured.
+TEST(HostTest, RequestHostAgreesWithResolve) {
+  const std::vector<ForwardedInput> inputs = {
+      {.peer_ip = "203.0.113.7",
+       .host = "attacker.livery.example",
+       .x_forwarded_host = "victim.livery.example"},
+      {.peer_ip = "10.1.2.3", .host = "internal-lb:8080", .x_forwarded_host = "App.Agency.com"},
+      {.peer_ip = "10.1.2.3", .host = "acme.livery.example"},
+      {.peer_ip = "10.1.2.3", .host = "a.livery.example", .x_forwarded_host = "x.com, B.Example."},
+      {.peer_ip = "203.0.113.7"},
+      {.peer_ip = "10.0.0.1", .host = "ok.livery.example", .x_forwarded_host = "evil.com\r\nX: y"},
+      {.peer_ip = "not an ip", .host = "ok.livery.example"},
+  };
+  for (const auto& proxies : {std::vector<std::string>{}, std::vector<std::string>{"10.0.0.0/8"}}) {
+    auto r = HostResolver::create("livery.example", proxies);
+    ASSERT_TRUE(r);
+    for (const auto& in : inputs) {
+      auto full = r->resolve(in);
+      auto host = r->requestHost(in);
+      ASSERT_EQ(static_cast<bool>(full), static_cast<bool>(host))
+          << in.host << " / " << in.x_forwarded_host << " proxies " << proxies.size();
+      if (full) {
+        EXPECT_EQ(*host, full->host);
+      } else {
+        EXPECT_EQ(host.error().code, full.error().code);
+      }
+    }
+  }
+}
+
 TEST(HostTest, InvalidOrMissingHostIsABadRequest) {
   auto r = HostResolver::create("livery.example", {"10.0.0.0/8"});
   ASSERT_TRUE(r);
