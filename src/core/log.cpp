@@ -353,7 +353,7 @@ void appendInteger(std::string& out, Int value) {
 
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   std::string line;
-  line.reserve(256);
+  line.reserve(512);  // an access-log line is ~400 bytes: one allocation, no regrowth
   auto wall = clock_.wallNow();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
   line += "{\"ts\":\"";

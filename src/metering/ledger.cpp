@@ -199,8 +199,17 @@ void Ledger::run() {
     // Retry the same batch until it is durable: a usage record is never dropped because the
     // store hiccupped. Waiters are released with an error once they have waited too long.
     for (;;) {
+      const auto write_started = std::chrono::steady_clock::now();
       auto r = sink_.writeBatch(records);
       if (r) {
+        LIVERY_LOG(log_,
+                   Debug,
+                   "ledger_batch_committed",
+                   {"records", records.size()},
+                   {"write_us",
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - write_started)
+                        .count()});
         batches_.inc();
         committed_.inc(records.size());
         backoff = std::chrono::milliseconds(10);

@@ -203,6 +203,15 @@ net::awaitable<Result<void>> DispatchStage::runAttempts(RequestContext& ctx) {
     attempts_total_.inc();
     ctx.outcome.attempts = static_cast<std::uint32_t>(attempts);
     co_await attemptOnce(ctx, d, attempt);
+    LIVERY_LOG(log_,
+               Debug,
+               "upstream_attempt",
+               {"request_id", ctx.ex.request_id},
+               {"tenant_id", tenant.tenant.id},
+               {"deployment", d.name},
+               {"attempt", attempts},
+               {"succeeded", attempt.succeeded},
+               {"client_gone", attempt.client_gone});
     if (attempt.succeeded) {
       cooldowns_.recordSuccess(tenant.tenant.id, d.name);
       if (attempt.credential != nullptr) {

@@ -44,6 +44,27 @@ TEST_F(ChatTest, AnswersANonStreamingChatWithTheTenantsOwnKey) {
   EXPECT_EQ(rec->deployment, "openai:gpt-4o");
 }
 
+// log.level=debug adds a line per upstream attempt and per ledger batch; neither carries the
+// tenant's provider key or the client's API key. At the default level neither appears.
+TEST(ChatDebugLogTest, DebugLevelLogsAttemptsAndLedgerBatchesWithoutSecrets) {
+  for (const std::string level : {"debug", "info"}) {
+    GatewayHarness h([&](config::Config& c) { c.log.level = level; });
+    auto t = h.createTenant("acme");
+    h.routeTo(t.id, "gpt-4o", "openai", "gpt-4o");
+    auto key = h.issueKey(t.id);
+    auto r = h.chat(key, GatewayHarness::simpleChat("gpt-4o"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    h.stop();
+    const std::string logs = h.logs();
+    const bool debug = level == "debug";
+    EXPECT_EQ(logs.find(R"("event":"upstream_attempt")") != std::string::npos, debug) << level;
+    EXPECT_EQ(logs.find(R"("event":"ledger_batch_committed")") != std::string::npos, debug)
+        << level;
+    EXPECT_EQ(logs.find("sk-fake-openai-key"), std::string::npos);
+    EXPECT_EQ(logs.find(key), std::string::npos);
+  }
+}
+
 TEST_F(ChatTest, StreamsServerSentEventsEndingWithDone) {
   auto t = h.createTenant("acme");
   h.routeTo(t.id, "gpt-4o", "openai", "gpt-4o");
