@@ -96,6 +96,8 @@ struct ReservationTicket {
   std::string backend_id;  // e.g. the Redis reservation id
   std::uint64_t estimated_tokens = 0;
   RateLimits rates[kScopeCount];  // the tpm limits charged (indexed by LimitScope)
+  // Backend lookup hints per scope (the in-memory limiter's subject hashes), 0 when unused.
+  std::uint64_t subject_hash[kScopeCount] = {0, 0, 0};
   bool quota_tenant = false;
   bool quota_api_key = false;
 };
