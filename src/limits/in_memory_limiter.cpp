@@ -211,8 +211,8 @@ class RecordTable {
     return r;
   }
 
-  // Keeps the records for which keep(record) is true (called once per record), in a table with
-  // room for as many again.
+  // Keeps the records for which keep(record) is true (called once per record), in a table at
+  // most half full.
   template <class Keep>
   void retain(Keep keep) {
     std::size_t kept = 0;
@@ -227,7 +227,7 @@ class RecordTable {
       }
     }
     std::size_t capacity = 16;
-    while (kept * 16 > capacity * 5) {
+    while (kept * 2 > capacity) {
       capacity *= 2;
     }
     rebuild(capacity);
