@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "limits/gcra.hpp"
+#include "limits/same_bytes.hpp"
 
 namespace livery::limits {
 namespace {
@@ -79,8 +80,8 @@ struct alignas(64) Record {
       return false;
     }
     const char* k = keyBytes();
-    return std::memcmp(k, s.tenant.data(), s.tenant.size()) == 0 &&
-           std::memcmp(k + s.tenant.size(), s.id.data(), s.id.size()) == 0;
+    return sameBytes(k, s.tenant.data(), s.tenant.size()) &&
+           sameBytes(k + s.tenant.size(), s.id.data(), s.id.size());
   }
   void assign(const Subject& s) {
     hash = s.hash;

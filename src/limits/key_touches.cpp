@@ -5,6 +5,8 @@
 #include <functional>
 #include <mutex>
 
+#include "limits/same_bytes.hpp"
+
 namespace livery::limits {
 namespace {
 
@@ -72,7 +74,7 @@ bool KeyTouches::touch(std::string_view tenant_id,
     if (s.hash == 0) {
       break;
     }
-    if (s.hash == h && s.key_id == key_id && s.tenant_id == tenant_id) {
+    if (s.hash == h && sameBytes(s.key_id, key_id) && sameBytes(s.tenant_id, tenant_id)) {
       s.at = std::max(s.at, at_unix_ms);
       return true;
     }
