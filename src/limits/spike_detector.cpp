@@ -43,6 +43,11 @@ struct TenantState {
   std::int64_t first_bucket = 0;
   std::int64_t last_bucket = 0;  // the ring's newest bucket
   std::vector<Bucket> ring;
+  // The current bucket (last_bucket) and the edge bucket (last_bucket - window_buckets), kept
+  // here so a request in the same bucket reads no ring memory: the head is written to its ring
+  // slot (kept zero meanwhile) when the ring advances, the edge is a copy of its ring slot.
+  Bucket head;
+  Bucket edge;
   Volume window;    // sum of the window's whole buckets (the current one included)
   Volume baseline;  // sum of the baseline buckets
   bool alerting = false;
@@ -58,7 +63,11 @@ struct TenantState {
       std::fill(ring.begin(), ring.end(), Bucket{});
       window = {};
       baseline = {};
+      head = {};
+      edge = {};
     } else {
+      ring[slotOf(last_bucket, ring_size)] = head;
+      head = {};
       for (std::int64_t i = last_bucket + 1; i <= now; ++i) {
         window.sub(ring[slotOf(i - window_buckets, ring_size)]);
         baseline.add(ring[slotOf(i - window_buckets - 1, ring_size)]);
@@ -66,6 +75,7 @@ struct TenantState {
         baseline.sub(oldest);
         oldest = {};
       }
+      edge = ring[slotOf(now - window_buckets, ring_size)];
     }
     last_bucket = now;
   }
@@ -246,15 +256,16 @@ std::optional<SpikeAlert> SpikeDetector::record(std::string_view tenant_id,
   TenantState& t = slot->state;
   if (t.ring.empty()) {
     t.ring.assign(static_cast<std::size_t>(ring_size), Bucket{});
+    t.head = {};
+    t.edge = {};
     t.window = {};
     t.baseline = {};
     t.last_bucket = now;
   } else {
     t.advance(now, window_buckets_, ring_size);
   }
-  Bucket& head = t.ring[slotOf(now, ring_size)];
-  head.requests += requests;
-  head.tokens += tokens;
+  t.head.requests += requests;
+  t.head.tokens += tokens;
   t.window.requests += requests;
   t.window.tokens += tokens;
 
@@ -272,7 +283,7 @@ std::optional<SpikeAlert> SpikeDetector::record(std::string_view tenant_id,
     });
   }
 
-  const Bucket& edge = t.ring[slotOf(now - window_buckets_, ring_size)];
+  const Bucket& edge = t.edge;
   const double window_requests =
       static_cast<double>(t.window.requests) + static_cast<double>(edge.requests) * edge_weight;
   const double window_tokens =
