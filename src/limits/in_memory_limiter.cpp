@@ -473,6 +473,7 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
   }
   ReservationTicket ticket;
   ticket.tenant_id.assign(request.tenant_id);
+  ticket.tenant_hash = tenant_hash;
   ticket.estimated_tokens = estimate;
   for (std::size_t i = 0; i < n_slots; ++i) {
     const SubjectSlot& s = slots[i];
@@ -515,7 +516,7 @@ Result<void> InMemoryLimiter::finish(const ReservationTicket& ticket,
                    idOf(ticket, scope)};
   };
 
-  Shard& shard = shardFor(hashOf(ticket.tenant_id));
+  Shard& shard = shardFor(ticket.tenant_hash);
   std::lock_guard lock(shard.mu);
   for (std::size_t s = 0; adjust_rates && s < kScopeCount; ++s) {
     const std::uint32_t tpm = ticket.rates[s].tpm;
