@@ -1,6 +1,8 @@
 // Admission cost of the limiters: the in-memory limiter with five limits (the embedded default's
-// hot path), the spike detector, and the Redis limiter's round trip (LIVERY_TEST_REDIS_URL; the
-// benchmark reports an error and is skipped when it is unset).
+// hot path), the spike detector, the key-touch coalescer, and the Redis limiter's round trip
+// (LIVERY_TEST_REDIS_URL; the benchmark reports an error and is skipped when it is unset). The
+// *ManyKeys / *ManyTenants variants spread the calls over 100 or 10,000 tenants × 10 keys in a
+// shuffled order: at 10,000 tenants they measure each structure's cache misses.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "limits/in_memory_limiter.hpp"
+#include "limits/key_touches.hpp"
 #include "limits/redis/redis_limiter.hpp"
 #include "limits/spike_detector.hpp"
 
@@ -93,6 +96,84 @@ void BM_SpikeDetectorRecord(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SpikeDetectorRecord);
+
+// The same per-request calls spread over range(0) tenants × 10 keys, visited in a shuffled order
+// (what a busy multi-tenant gateway does): the working set no longer fits in cache, so these
+// measure the memory stalls of each structure, not its instructions.
+struct ManyKeys {
+  std::vector<std::string> tenants;
+  std::vector<std::pair<std::size_t, std::string>> keys;  // (tenant index, key id)
+  explicit ManyKeys(std::size_t tenant_count) {
+    for (std::size_t t = 0; t < tenant_count; ++t) {
+      tenants.push_back("tnt_" + std::to_string(1'000'000'000 + t) + "abcdefghijklmnop");
+      for (int k = 0; k < 10; ++k) {
+        keys.emplace_back(t,
+                          "key_" + std::to_string(1'000'000'000 + t * 10 + k) + "qrstuvwxyzabcdef");
+      }
+    }
+    std::uint64_t s = 7;
+    for (std::size_t i = keys.size(); i > 1; --i) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      std::swap(keys[i - 1], keys[static_cast<std::size_t>(s >> 33) % i]);
+    }
+  }
+};
+
+void BM_InMemoryAdmitAndSettleManyKeys(benchmark::State& state) {
+  const ManyKeys world(static_cast<std::size_t>(state.range(0)));
+  livery::SystemClock clock;
+  livery::limits::InMemoryLimiter limiter(clock);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& [t, key] = world.keys[i];
+    i = i + 1 == world.keys.size() ? 0 : i + 1;
+    AdmissionRequest r = fiveLimits(world.tenants[t]);
+    r.api_key_id = key;
+    Decision d = limiter.admit(r);
+    if (!d.admitted()) {
+      state.SkipWithError("a limit rejected: the benchmark would measure rejections");
+      break;
+    }
+    benchmark::DoNotOptimize(d.reservation.settle(8));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_InMemoryAdmitAndSettleManyKeys)->ArgName("tenants")->Arg(100)->Arg(10'000);
+
+void BM_SpikeDetectorRecordManyTenants(benchmark::State& state) {
+  const ManyKeys world(static_cast<std::size_t>(state.range(0)));
+  livery::SystemClock clock;
+  livery::limits::SpikeDetector detector(clock, {});
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::size_t t = world.keys[i].first;
+    i = i + 1 == world.keys.size() ? 0 : i + 1;
+    benchmark::DoNotOptimize(detector.record(world.tenants[t], 1, 1200));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SpikeDetectorRecordManyTenants)->ArgName("tenants")->Arg(100)->Arg(10'000);
+
+// The last-used touch of app::ControlEvents::apiKeyUsed (drained every 200,000 touches here,
+// about every 2 s at the gateway's rate, as the flusher does).
+void BM_KeyTouchesManyKeys(benchmark::State& state) {
+  const ManyKeys world(static_cast<std::size_t>(state.range(0)));
+  livery::limits::KeyTouches touches(100'000);
+  std::size_t i = 0;
+  std::int64_t n = 0;
+  for (auto _ : state) {
+    const auto& [t, key] = world.keys[i];
+    i = i + 1 == world.keys.size() ? 0 : i + 1;
+    benchmark::DoNotOptimize(touches.touch(world.tenants[t], key, ++n));
+    if (n % 200'000 == 0) {
+      state.PauseTiming();
+      benchmark::DoNotOptimize(touches.drain());
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_KeyTouchesManyKeys)->ArgName("tenants")->Arg(100)->Arg(10'000);
 
 // Redis admission latency per request (one EVALSHA round trip; with a quota, the settle is a
 // second one). Reports the median and p99 in microseconds.

@@ -10,9 +10,10 @@
 //                                   the built-in PriceTable) handed to Ledger::commit, awaited
 //                                   until the SQLite group commit made it durable
 //   MeterStage::onComplete          Reservation::settle with the actual tokens, SpikeDetector,
-//                                   the key's last-used touch (a map insert under a mutex, like
-//                                   app::ControlEvents::apiKeyUsed; that class needs the whole
-//                                   control plane, so the benchmark carries an equivalent)
+//                                   the key's last-used touch (limits::KeyTouches, the coalescer
+//                                   app::ControlEvents uses; ControlEvents itself needs the whole
+//                                   control plane, so the benchmark drains the touches with its
+//                                   own flusher thread every 2 s, as ControlEvents' worker does)
 // The benchmarks run exactly these calls on --tenants tenants (default 10,000) with 10 keys each,
 // --inflight concurrent requests (default 128) on one io_context on the benchmark thread, and
 // report the benchmark thread's CPU time (Google Benchmark's CPU column) per request:
@@ -37,7 +38,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -56,6 +56,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "limits/in_memory_limiter.hpp"
+#include "limits/key_touches.hpp"
 #include "limits/spike_detector.hpp"
 #include "metering/ledger.hpp"
 #include "metering/price_table.hpp"
@@ -94,32 +95,53 @@ class UsageSink final : public metering::LedgerSink {
   storage::UsageStore& usage_;
 };
 
-// The per-request work of app::ControlEvents on the I/O thread: last-used touches coalesced in a
-// map under a mutex, drained by a worker (here: cleared every kDrainEvery touches, as a flush
-// would). Spikes and credential events are counted only.
+// app::ControlEvents as the request thread sees it: apiKeyUsed() is a limits::KeyTouches::touch
+// (the very class ControlEvents uses), drained by a flusher thread every 2 s as ControlEvents'
+// worker does (kFlushInterval); the drained touches are only counted here, not written to a key
+// store. Spikes and credential events are counted only (none happen in this benchmark).
 class TouchEvents final : public pipeline::ControlPlaneEvents {
  public:
-  explicit TouchEvents(const Clock& clock) : clock_(clock) {}
+  explicit TouchEvents(const Clock& clock) : clock_(clock), flusher_([this] { flushLoop(); }) {}
+  ~TouchEvents() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    flusher_.join();
+  }
+  TouchEvents(const TouchEvents&) = delete;
+  TouchEvents& operator=(const TouchEvents&) = delete;
+
   void credentialRefused(const std::string&, const std::string&, int) override {}
   void credentialWorked(const std::string&, const std::string&) override {}
   void apiKeyUsed(const std::string& tenant_id, const std::string& key_id) override {
-    std::lock_guard lock(mu_);
-    if (++touches_ % kDrainEvery == 0) {
-      key_touches_.clear();
-    }
-    key_touches_[{tenant_id, key_id}] = clock_.unixMillis();
+    (void)touches_.touch(tenant_id, key_id, clock_.unixMillis());
   }
   void usageSpike(const std::string&, std::string_view, std::uint64_t, std::uint64_t) override {
     spikes_.fetch_add(1, std::memory_order_relaxed);
   }
 
  private:
-  static constexpr std::uint64_t kDrainEvery = 20'000;
+  static constexpr auto kFlushInterval = std::chrono::seconds(2);  // as app/control_events.cpp
+  void flushLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, kFlushInterval, [&] { return stopping_; });
+      lock.unlock();
+      drained_ += touches_.drain().size();
+      lock.lock();
+    }
+  }
+
   const Clock& clock_;
-  std::mutex mu_;  // guards key_touches_, touches_
-  std::map<std::pair<std::string, std::string>, storage::Millis> key_touches_;
-  std::uint64_t touches_ = 0;
+  limits::KeyTouches touches_{100'000};  // ControlEvents' kMaxPending
   std::atomic<std::uint64_t> spikes_{0};
+  std::mutex mu_;  // guards stopping_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::uint64_t drained_ = 0;  // flusher thread only
+  std::thread flusher_;        // last: starts once the members above exist
 };
 
 // A "pro" plan generous enough that the benchmark's traffic (hundreds of thousands of requests

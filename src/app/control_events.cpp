@@ -32,7 +32,8 @@ ControlEvents::ControlEvents(storage::Stores& stores,
       auto_suspend_(auto_suspend),
       spike_factor_(spike_factor),
       clock_(clock),
-      log_(log) {}
+      log_(log),
+      key_touches_(kMaxPending) {}
 
 ControlEvents::~ControlEvents() {
   stop();
@@ -59,11 +60,8 @@ void ControlEvents::credentialWorked(const std::string& tenant_id,
 }
 
 void ControlEvents::apiKeyUsed(const std::string& tenant_id, const std::string& key_id) {
-  std::lock_guard lock(mu_);
-  if (key_touches_.size() >= kMaxPending) {
-    return;  // coalesced away: last-used times are approximate by design
-  }
-  key_touches_[{tenant_id, key_id}] = clock_.unixMillis();
+  // Beyond kMaxPending keys a touch is dropped: last-used times are approximate by design.
+  (void)key_touches_.touch(tenant_id, key_id, clock_.unixMillis());
 }
 
 void ControlEvents::usageSpike(const std::string& tenant_id,
@@ -124,13 +122,12 @@ void ControlEvents::run() {
 }
 
 void ControlEvents::apply() {
-  std::map<std::pair<std::string, std::string>, storage::Millis> keys;
+  std::vector<limits::KeyUse> keys = key_touches_.drain();
   std::map<std::pair<std::string, std::string>, storage::Millis> creds;
   std::map<std::pair<std::string, std::string>, int> refused;
   std::vector<Spike> spikes;
   {
     std::lock_guard lock(mu_);
-    keys.swap(key_touches_);
     creds.swap(credential_touches_);
     refused.swap(refused_);
     spikes.swap(spikes_);
@@ -138,8 +135,8 @@ void ControlEvents::apply() {
   if (!keys.empty()) {
     std::vector<storage::KeyTouch> touches;
     touches.reserve(keys.size());
-    for (const auto& [k, at] : keys) {
-      touches.push_back({k.first, k.second, at});
+    for (auto& k : keys) {
+      touches.push_back({std::move(k.tenant_id), std::move(k.key_id), k.at_unix_ms});
     }
     if (auto r = stores_.api_keys.touchLastUsed(touches); !r) {
       LIVERY_LOG(log_, Warn, "key_touch_failed", {"error", r.error().log_detail});

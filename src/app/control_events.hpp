@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "limits/key_touches.hpp"
 #include "pipeline/ports.hpp"
 #include "storage/model.hpp"
 
@@ -87,9 +88,11 @@ class ControlEvents final : public pipeline::ControlPlaneEvents {
   const Clock& clock_;
   Logger& log_;
 
+  // Last-used touches of API keys (one per request): coalesced without taking mu_.
+  limits::KeyTouches key_touches_;
+
   std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
-  std::map<std::pair<std::string, std::string>, storage::Millis> key_touches_;
   std::map<std::pair<std::string, std::string>, storage::Millis> credential_touches_;
   std::map<std::pair<std::string, std::string>, int> refused_;
   std::vector<std::pair<std::string, std::string>> worked_;

@@ -2,82 +2,112 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "limits/gcra.hpp"
+#include "limits/same_bytes.hpp"
 
 namespace livery::limits {
 namespace {
 
 constexpr double kNsPerSecond = 1e9;
-
-std::uint8_t tagOf(LimitScope scope, LimitKind kind) {
-  return static_cast<std::uint8_t>(static_cast<unsigned>(scope) * 3U + static_cast<unsigned>(kind));
-}
-bool isQuotaTag(std::uint8_t tag) {
-  return tag % 3U == static_cast<unsigned>(LimitKind::kMonthlyTokens);
-}
-
-// An entry's identity. The hash is computed once per admission from the tenant's and the id's
-// hashes (each string is hashed once, not once per limit).
-struct KeyView {
-  std::string_view tenant;
-  std::string_view id;
-  std::uint8_t tag = 0;
-  std::size_t hash = 0;
-};
+constexpr std::size_t kRpm = 0;  // Record::tat index of the requests-per-minute limit
+constexpr std::size_t kTpm = 1;  // ... and of the tokens-per-minute limit
 
 std::size_t hashOf(std::string_view s) {
   return std::hash<std::string_view>{}(s);
 }
 
-KeyView keyOf(std::string_view tenant,
-              std::size_t tenant_hash,
-              std::string_view id,
-              std::size_t id_hash,
-              std::uint8_t tag) {
-  std::size_t h = tenant_hash;
-  h ^= id_hash + std::size_t{0x9e3779b97f4a7c15ULL} + (h << 6) + (h >> 2);
-  h ^= (static_cast<std::size_t>(tag) + 1U) * std::size_t{0xff51afd7ed558ccdULL};
-  return {tenant, id, tag, h};
+// A subject's hash from its tenant's and id's hashes (each string is hashed once per admission),
+// finished with a 64-bit mixer so the slot bits are independent of the shard choice.
+std::uint64_t subjectHash(std::size_t tenant_hash, std::size_t id_hash, LimitScope scope) {
+  std::uint64_t h = tenant_hash;
+  h ^= id_hash + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= (static_cast<std::uint64_t>(scope) + 1U) * 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h == 0 ? 1 : h;  // 0 marks an empty slot
 }
 
-struct Key {
-  std::string tenant;
-  std::string id;
-  std::uint8_t tag = 0;
-  std::size_t hash = 0;
-  explicit Key(const KeyView& v) : tenant(v.tenant), id(v.id), tag(v.tag), hash(v.hash) {}
-  KeyView view() const { return {tenant, id, tag, hash}; }
+// One subject's identity in a lookup: a tenant (empty id), one of its API keys or end users.
+struct Subject {
+  std::uint64_t hash = 0;
+  LimitScope scope = LimitScope::kTenant;
+  std::string_view tenant;
+  std::string_view id;
 };
 
-struct KeyHash {
-  using is_transparent = void;
-  std::size_t operator()(const KeyView& k) const noexcept { return k.hash; }
-  std::size_t operator()(const Key& k) const noexcept { return k.hash; }
-};
-
-struct KeyEq {
-  using is_transparent = void;
-  static bool same(const KeyView& a, const KeyView& b) noexcept {
-    return a.hash == b.hash && a.tag == b.tag && a.id == b.id && a.tenant == b.tenant;
+Subject subjectOf(LimitScope scope,
+                  std::string_view tenant,
+                  std::size_t tenant_hash,
+                  std::string_view id) {
+  if (scope == LimitScope::kTenant) {
+    id = {};
   }
-  bool operator()(const Key& a, const Key& b) const noexcept { return same(a.view(), b.view()); }
-  bool operator()(const Key& a, const KeyView& b) const noexcept { return same(a.view(), b); }
-  bool operator()(const KeyView& a, const Key& b) const noexcept { return same(a, b.view()); }
-};
+  return {subjectHash(tenant_hash, hashOf(id), scope), scope, tenant, id};
+}
 
-// One stored limit. Rate entries use `tat`; quota entries use the other fields.
-struct Entry {
-  std::int64_t tat = 0;        // theoretical arrival time, ns of Clock::now()
-  std::int32_t month = 0;      // quota period as year * 12 + month - 1
-  std::uint64_t used = 0;      // settled tokens in `month`
-  std::uint64_t reserved = 0;  // tokens reserved by pending reservations in `month`
+// Everything stored for one subject: its two rate limits' theoretical arrival times and its
+// monthly quota. One record per subject, so an admission finds all of a tenant's limits with
+// one lookup and all of a key's with another. The key bytes (tenant id, then id) live inside the
+// record when they fit, so the equality check touches no other cache line. 128 bytes, stored
+// inline in the open-addressing table and aligned to 128 so the two cache lines are one pair for
+// the hardware's adjacent-line prefetch (measured: about 5% at 10,000 tenants).
+struct alignas(128) Record {
+  static constexpr std::size_t kInlineKey = 64;
+
+  std::uint64_t hash = 0;        // 0: empty slot
+  std::int64_t tat[2] = {0, 0};  // [kRpm], [kTpm]: ns of Clock::now(); <= now: no debt
+  std::uint64_t used = 0;        // quota: settled tokens in `month`
+  std::uint64_t reserved = 0;    // quota: tokens reserved by pending reservations in `month`
+  std::int32_t month = 0;        // quota period as year * 12 + month - 1; 0: no quota state
+  LimitScope scope = LimitScope::kTenant;
+  std::uint32_t tenant_len = 0;
+  std::uint32_t id_len = 0;
+  std::unique_ptr<char[]> heap_key;  // the key bytes when longer than kInlineKey
+  char inline_key[kInlineKey] = {};
+
+  bool empty() const noexcept { return hash == 0; }
+  const char* keyBytes() const noexcept { return heap_key ? heap_key.get() : inline_key; }
+  bool matches(const Subject& s) const noexcept {
+    if (hash != s.hash || scope != s.scope || tenant_len != s.tenant.size() ||
+        id_len != s.id.size()) {
+      return false;
+    }
+    const char* k = keyBytes();
+    return sameBytes(k, s.tenant.data(), s.tenant.size()) &&
+           sameBytes(k + s.tenant.size(), s.id.data(), s.id.size());
+  }
+  void assign(const Subject& s) {
+    hash = s.hash;
+    scope = s.scope;
+    tenant_len = static_cast<std::uint32_t>(s.tenant.size());
+    id_len = static_cast<std::uint32_t>(s.id.size());
+    char* k = inline_key;
+    if (s.tenant.size() + s.id.size() > kInlineKey) {
+      heap_key = std::make_unique<char[]>(s.tenant.size() + s.id.size());
+      k = heap_key.get();
+    }
+    std::memcpy(k, s.tenant.data(), s.tenant.size());
+    std::memcpy(k + s.tenant.size(), s.id.data(), s.id.size());
+  }
+  std::int64_t maxTat() const noexcept { return std::max(tat[kRpm], tat[kTpm]); }
+  // Quota usage that is never forgotten: the current month's, once anything is used or reserved.
+  bool quotaLive(std::int32_t current_month) const noexcept {
+    return month >= current_month && (used != 0 || reserved != 0);
+  }
+  // Equal to a fresh record at `now`: nothing to remember.
+  bool idle(std::int64_t now, std::int32_t current_month) const noexcept {
+    return maxTat() <= now && !quotaLive(current_month);
+  }
 };
+static_assert(sizeof(Record) == 128);
 
 std::int64_t nanosOf(Clock::SteadyTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -131,48 +161,139 @@ std::string_view idOf(const ReservationTicket& t, std::size_t scope) {
   return {};
 }
 
+// Records in an open-addressing table with linear probing (load at most 5/8). Lookups compare
+// the 64-bit hash first and the key bytes only on a hash match. Not thread-safe (the shard's
+// mutex guards it).
+class RecordTable {
+ public:
+  std::size_t size() const noexcept { return size_; }
+
+  Record* find(const Subject& s) noexcept {
+    if (slots_.empty()) {
+      return nullptr;
+    }
+    for (std::size_t i = s.hash & mask_;; i = (i + 1) & mask_) {
+      Record& r = slots_[i];
+      if (r.empty()) {
+        return nullptr;
+      }
+      if (r.matches(s)) {
+        return &r;
+      }
+    }
+  }
+
+  // Makes room for `n` more records now, so pointers returned by up to `n` following
+  // findOrCreate() calls stay valid together.
+  void reserve(std::size_t n) {
+    if ((size_ + n) * 8 > slots_.size() * 5) {
+      std::size_t capacity = std::max<std::size_t>(slots_.size(), 16);
+      while ((size_ + n) * 8 > capacity * 5) {
+        capacity *= 2;
+      }
+      rebuild(capacity);
+    }
+  }
+
+  // Requires reserve(1) since the last insertion.
+  Record& findOrCreate(const Subject& s) {
+    std::size_t i = s.hash & mask_;
+    for (;; i = (i + 1) & mask_) {
+      Record& r = slots_[i];
+      if (r.empty()) {
+        break;
+      }
+      if (r.matches(s)) {
+        return r;
+      }
+    }
+    Record& r = slots_[i];
+    r.assign(s);
+    ++size_;
+    return r;
+  }
+
+  // Keeps the records for which keep(record) is true (called once per record), in a table at
+  // most half full.
+  template <class Keep>
+  void retain(Keep keep) {
+    std::size_t kept = 0;
+    for (Record& r : slots_) {
+      if (r.empty()) {
+        continue;
+      }
+      if (keep(r)) {
+        ++kept;
+      } else {
+        r = Record{};
+      }
+    }
+    std::size_t capacity = 16;
+    while (kept * 2 > capacity) {
+      capacity *= 2;
+    }
+    rebuild(capacity);
+  }
+
+  template <class Fn>
+  void forEach(Fn fn) const {
+    for (const Record& r : slots_) {
+      if (!r.empty()) {
+        fn(r);
+      }
+    }
+  }
+
+ private:
+  // Moves every record into a fresh table of `capacity` slots (a power of two).
+  void rebuild(std::size_t capacity) {
+    std::vector<Record> old(capacity);
+    old.swap(slots_);
+    mask_ = capacity - 1;
+    size_ = 0;
+    for (Record& r : old) {
+      if (r.empty()) {
+        continue;
+      }
+      std::size_t i = r.hash & mask_;
+      while (!slots_[i].empty()) {
+        i = (i + 1) & mask_;
+      }
+      slots_[i] = std::move(r);
+      ++size_;
+    }
+  }
+
+  std::vector<Record> slots_;  // size() is 0 or a power of two
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
 }  // namespace
 
 struct alignas(64) InMemoryLimiter::Shard {
-  std::mutex mu;  // guards entries, next_sweep and sweep_above
-  std::unordered_map<Key, Entry, KeyHash, KeyEq> entries;
+  std::mutex mu;  // guards records, next_sweep and sweep_above
+  RecordTable records;
   std::int64_t next_sweep = 0;  // steady ns of the next periodic sweep
-  std::size_t sweep_above = 0;  // sweep early once entries exceed this
+  std::size_t sweep_above = 0;  // sweep early once records exceed this
 
-  Entry& findOrCreate(const KeyView& k) {
-    auto it = entries.find(k);
-    if (it == entries.end()) {
-      it = entries.emplace(Key(k), Entry{}).first;
-    }
-    return it->second;
-  }
-  Entry* find(const KeyView& k) {
-    auto it = entries.find(k);
-    return it == entries.end() ? nullptr : &it->second;
-  }
-
-  // Drops entries whose state equals a fresh one; then, above `cap`, the rate entries with the
-  // least debt. Caller holds mu.
+  // Drops records whose state equals a fresh one; then, above `cap`, the records with the least
+  // rate debt among those holding no live quota usage (lenient: a forgotten rate limit starts
+  // afresh). Caller holds mu.
   void sweep(std::int64_t now, std::int32_t month, std::size_t cap) {
-    std::erase_if(entries, [&](const auto& kv) {
-      const Entry& e = kv.second;
-      if (isQuotaTag(kv.first.tag)) {
-        return e.month < month || (e.used == 0 && e.reserved == 0);
-      }
-      return e.tat <= now;
-    });
-    if (entries.size() <= cap) {
+    records.retain([&](const Record& r) { return !r.idle(now, month); });
+    if (records.size() <= cap) {
       return;
     }
     const std::size_t target = cap - cap / 10;  // hysteresis: do not sweep on every insert
     std::vector<std::int64_t> tats;
-    tats.reserve(entries.size());
-    for (const auto& [k, e] : entries) {
-      if (!isQuotaTag(k.tag)) {
-        tats.push_back(e.tat);
+    tats.reserve(records.size());
+    records.forEach([&](const Record& r) {
+      if (!r.quotaLive(month)) {
+        tats.push_back(r.maxTat());
       }
-    }
-    std::size_t excess = entries.size() - target;
+    });
+    std::size_t excess = records.size() - target;
     if (excess > tats.size()) {
       excess = tats.size();
     }
@@ -183,12 +304,12 @@ struct alignas(64) InMemoryLimiter::Shard {
         tats.begin(), tats.begin() + static_cast<std::ptrdiff_t>(excess - 1), tats.end());
     const std::int64_t threshold = tats[excess - 1];
     std::size_t removed = 0;
-    std::erase_if(entries, [&](const auto& kv) {
-      if (removed < excess && !isQuotaTag(kv.first.tag) && kv.second.tat <= threshold) {
+    records.retain([&](const Record& r) {
+      if (removed < excess && !r.quotaLive(month) && r.maxTat() <= threshold) {
         ++removed;
-        return true;
+        return false;
       }
-      return false;
+      return true;
     });
   }
 };
@@ -224,29 +345,20 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
       {LimitScope::kEndUser, request.end_user, request.end_user_limits, 0},
   }};
 
-  struct RateSlot {
-    LimitId id;
-    KeyView key;
-    std::uint32_t limit = 0;
-    std::uint64_t cost = 0;
-    Gcra gcra;
-    Entry* entry = nullptr;
-    Gcra::Outcome outcome;
+  // The limits of one subject that apply to this request, in the order tenant, key, end user.
+  struct SubjectSlot {
+    LimitScope scope = LimitScope::kTenant;
+    Subject subject;
+    RateLimits rates;
+    std::uint64_t quota = 0;
+    Gcra gcra[2];
+    Gcra::Outcome outcome[2];
+    Record* record = nullptr;
   };
-  struct QuotaSlot {
-    LimitId id;
-    KeyView key;
-    std::uint64_t limit = 0;
-    Entry* entry = nullptr;
-  };
-  std::array<RateSlot, 2 * kScopeCount> rates;
-  std::array<QuotaSlot, 2> quotas;
-  std::size_t n_rates = 0;
-  std::size_t n_quotas = 0;
+  std::array<SubjectSlot, kScopeCount> slots;
+  std::size_t n_slots = 0;
+  bool any_quota = false;
   const std::size_t tenant_hash = hashOf(request.tenant_id);
-  const auto key = [&](LimitScope scope, LimitKind kind, std::string_view id, std::size_t h) {
-    return keyOf(request.tenant_id, tenant_hash, id, h, tagOf(scope, kind));
-  };
   for (const ScopeView& s : scopes) {
     if (s.scope != LimitScope::kTenant && s.id.empty()) {
       continue;
@@ -254,31 +366,23 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
     if (s.rates.rpm == 0 && s.rates.tpm == 0 && s.quota == 0) {
       continue;
     }
-    const std::size_t id_hash = hashOf(s.id);
+    SubjectSlot& slot = slots[n_slots++];
+    slot.scope = s.scope;
+    slot.subject = subjectOf(s.scope, request.tenant_id, tenant_hash, s.id);
+    slot.rates = s.rates;
+    slot.quota = s.quota;
     if (s.rates.rpm > 0) {
-      rates[n_rates++] = {{s.scope, LimitKind::kRequestsPerMinute},
-                          key(s.scope, LimitKind::kRequestsPerMinute, s.id, id_hash),
-                          s.rates.rpm,
-                          1,
-                          Gcra::forRate(s.rates.rpm, options_.burst_seconds, kNsPerSecond)};
+      slot.gcra[kRpm] = Gcra::forRate(s.rates.rpm, options_.burst_seconds, kNsPerSecond);
     }
     if (s.rates.tpm > 0) {
-      rates[n_rates++] = {{s.scope, LimitKind::kTokensPerMinute},
-                          key(s.scope, LimitKind::kTokensPerMinute, s.id, id_hash),
-                          s.rates.tpm,
-                          estimate,
-                          Gcra::forRate(s.rates.tpm, options_.burst_seconds, kNsPerSecond)};
+      slot.gcra[kTpm] = Gcra::forRate(s.rates.tpm, options_.burst_seconds, kNsPerSecond);
     }
-    if (s.quota > 0 && n_quotas < quotas.size()) {
-      quotas[n_quotas++] = {{s.scope, LimitKind::kMonthlyTokens},
-                            key(s.scope, LimitKind::kMonthlyTokens, s.id, id_hash),
-                            s.quota};
-    }
+    any_quota = any_quota || s.quota > 0;
   }
 
   // The wall clock is read only when a quota applies (its month names the period).
-  const Clock::WallTime wall = n_quotas > 0 ? clock_.wallNow() : Clock::WallTime{};
-  const std::int32_t month = n_quotas > 0 ? monthIndex(wall) : 0;
+  const Clock::WallTime wall = any_quota ? clock_.wallNow() : Clock::WallTime{};
+  const std::int32_t month = any_quota ? monthIndex(wall) : 0;
 
   std::optional<LimitId> rate_rejected;
   std::int64_t retry_after = 0;
@@ -287,57 +391,73 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
     Shard& shard = shardFor(tenant_hash);
     std::lock_guard lock(shard.mu);
     const std::size_t cap = options_.max_entries / options_.shards;
-    if (now >= shard.next_sweep || shard.entries.size() > shard.sweep_above) {
-      shard.sweep(now, n_quotas > 0 ? month : monthIndex(clock_.wallNow()), cap);
+    if (now >= shard.next_sweep || shard.records.size() > shard.sweep_above) {
+      shard.sweep(now, any_quota ? month : monthIndex(clock_.wallNow()), cap);
       shard.next_sweep = now + std::chrono::nanoseconds(options_.sweep_interval).count();
-      // If quota entries alone exceed the cap, do not sweep again on every insert.
-      shard.sweep_above = std::max(cap, shard.entries.size() + cap / 10);
+      // If quota records alone exceed the cap, do not sweep again on every insert.
+      shard.sweep_above = std::max(cap, shard.records.size() + cap / 10);
     }
-    for (std::size_t i = 0; i < n_rates; ++i) {
-      RateSlot& r = rates[i];
-      r.entry = &shard.findOrCreate(r.key);
-      r.outcome = r.gcra.check(r.entry->tat, now, r.cost);
-      if (!r.outcome.allowed && r.outcome.retry_after >= retry_after) {
-        rate_rejected = r.id;
-        retry_after = r.outcome.retry_after;
+    shard.records.reserve(n_slots);  // the record pointers below stay valid together
+    const std::uint64_t costs[2] = {1, estimate};
+    for (std::size_t i = 0; i < n_slots; ++i) {
+      SubjectSlot& s = slots[i];
+      s.record = &shard.records.findOrCreate(s.subject);
+      const std::uint32_t limits[2] = {s.rates.rpm, s.rates.tpm};
+      for (std::size_t k = kRpm; k <= kTpm; ++k) {
+        if (limits[k] == 0) {
+          continue;
+        }
+        s.outcome[k] = s.gcra[k].check(s.record->tat[k], now, costs[k]);
+        if (!s.outcome[k].allowed && s.outcome[k].retry_after >= retry_after) {
+          rate_rejected = LimitId{
+              s.scope, k == kRpm ? LimitKind::kRequestsPerMinute : LimitKind::kTokensPerMinute};
+          retry_after = s.outcome[k].retry_after;
+        }
       }
     }
-    for (std::size_t i = 0; i < n_quotas; ++i) {
-      QuotaSlot& q = quotas[i];
-      q.entry = &shard.findOrCreate(q.key);
-      Entry& e = *q.entry;
-      if (e.month != month) {  // a new month: the quota starts afresh
-        e = Entry{0, month, 0, 0};
+    for (std::size_t i = 0; i < n_slots; ++i) {
+      SubjectSlot& s = slots[i];
+      if (s.quota == 0) {
+        continue;
       }
-      const std::uint64_t taken = e.used + e.reserved;
-      if (!quota_rejected && (taken > q.limit || estimate > q.limit - taken)) {
-        quota_rejected = q.id;
+      Record& r = *s.record;
+      if (r.month != month) {  // a new month: the quota starts afresh
+        r.month = month;
+        r.used = 0;
+        r.reserved = 0;
+      }
+      const std::uint64_t taken = r.used + r.reserved;
+      if (!quota_rejected && (taken > s.quota || estimate > s.quota - taken)) {
+        quota_rejected = LimitId{s.scope, LimitKind::kMonthlyTokens};
       }
     }
     const bool admitted = !rate_rejected && !quota_rejected;
-    if (admitted) {
-      for (std::size_t i = 0; i < n_rates; ++i) {
-        rates[i].entry->tat = rates[i].outcome.new_tat;
+    for (std::size_t i = 0; i < n_slots; ++i) {
+      SubjectSlot& s = slots[i];
+      Record& r = *s.record;
+      const std::uint32_t limits[2] = {s.rates.rpm, s.rates.tpm};
+      for (std::size_t k = kRpm; k <= kTpm; ++k) {
+        if (limits[k] == 0) {
+          continue;
+        }
+        if (admitted) {
+          r.tat[k] = s.outcome[k].new_tat;
+        }
+        auto v = s.gcra[k].headerValues(limits[k], r.tat[k] - now, kNsPerSecond);
+        auto& slot = k == kRpm ? decision.headers.requests : decision.headers.tokens;
+        if (!slot || v.remaining < slot->remaining) {
+          slot = v;
+        }
       }
-      for (std::size_t i = 0; i < n_quotas; ++i) {
-        quotas[i].entry->reserved += estimate;
+      if (s.quota > 0) {
+        if (admitted) {
+          r.reserved += estimate;
+        }
+        const std::uint64_t taken = r.used + r.reserved;
+        const std::uint64_t left = taken >= s.quota ? 0 : s.quota - taken;
+        auto& slot = decision.headers.quota_remaining_tokens;
+        slot = slot ? std::min(*slot, left) : left;
       }
-    }
-    for (std::size_t i = 0; i < n_rates; ++i) {
-      const RateSlot& r = rates[i];
-      auto v = r.gcra.headerValues(r.limit, r.entry->tat - now, kNsPerSecond);
-      auto& slot = r.id.kind == LimitKind::kRequestsPerMinute ? decision.headers.requests
-                                                              : decision.headers.tokens;
-      if (!slot || v.remaining < slot->remaining) {
-        slot = v;
-      }
-    }
-    for (std::size_t i = 0; i < n_quotas; ++i) {
-      const Entry& e = *quotas[i].entry;
-      const std::uint64_t taken = e.used + e.reserved;
-      const std::uint64_t left = taken >= quotas[i].limit ? 0 : quotas[i].limit - taken;
-      auto& slot = decision.headers.quota_remaining_tokens;
-      slot = slot ? std::min(*slot, left) : left;
     }
   }
 
@@ -353,23 +473,24 @@ Decision InMemoryLimiter::admit(const AdmissionRequest& request) {
   }
   ReservationTicket ticket;
   ticket.tenant_id.assign(request.tenant_id);
+  ticket.tenant_hash = tenant_hash;
   ticket.estimated_tokens = estimate;
-  for (std::size_t i = 0; i < n_rates; ++i) {
-    if (rates[i].id.kind == LimitKind::kTokensPerMinute) {
-      ticket.rates[static_cast<std::size_t>(rates[i].id.scope)].tpm = rates[i].limit;
+  for (std::size_t i = 0; i < n_slots; ++i) {
+    const SubjectSlot& s = slots[i];
+    const auto scope = static_cast<std::size_t>(s.scope);
+    ticket.rates[scope].tpm = s.rates.tpm;
+    ticket.subject_hash[scope] = s.subject.hash;
+    if (s.quota > 0) {
+      (s.scope == LimitScope::kTenant ? ticket.quota_tenant : ticket.quota_api_key) = true;
     }
   }
-  if (ticket.rates[static_cast<std::size_t>(LimitScope::kApiKey)].tpm > 0 ||
-      request.api_key_monthly_quota > 0) {
+  if (ticket.rates[static_cast<std::size_t>(LimitScope::kApiKey)].tpm > 0 || ticket.quota_api_key) {
     ticket.api_key_id.assign(request.api_key_id);
   }
   if (ticket.rates[static_cast<std::size_t>(LimitScope::kEndUser)].tpm > 0) {
     ticket.end_user.assign(request.end_user);
   }
-  for (std::size_t i = 0; i < n_quotas; ++i) {
-    (quotas[i].id.scope == LimitScope::kTenant ? ticket.quota_tenant : ticket.quota_api_key) = true;
-  }
-  if (n_quotas > 0) {
+  if (any_quota) {
     ticket.period = monthPeriod(wall);
   }
   decision.reservation = makeReservation(*this, std::move(ticket));
@@ -387,14 +508,15 @@ Result<void> InMemoryLimiter::finish(const ReservationTicket& ticket,
     return {};  // nothing was reserved
   }
   const std::int32_t month = monthIndex(ticket.period);
-  const std::size_t tenant_hash = hashOf(ticket.tenant_id);
-  const auto key = [&](std::size_t scope, LimitKind kind) {
-    const std::string_view id = idOf(ticket, scope);
-    return keyOf(
-        ticket.tenant_id, tenant_hash, id, hashOf(id), tagOf(static_cast<LimitScope>(scope), kind));
+  // The subjects' hashes were computed by admit(); the strings are compared, not hashed again.
+  const auto subject = [&](std::size_t scope) {
+    return Subject{ticket.subject_hash[scope],
+                   static_cast<LimitScope>(scope),
+                   ticket.tenant_id,
+                   idOf(ticket, scope)};
   };
 
-  Shard& shard = shardFor(tenant_hash);
+  Shard& shard = shardFor(ticket.tenant_hash);
   std::lock_guard lock(shard.mu);
   for (std::size_t s = 0; adjust_rates && s < kScopeCount; ++s) {
     const std::uint32_t tpm = ticket.rates[s].tpm;
@@ -402,23 +524,24 @@ Result<void> InMemoryLimiter::finish(const ReservationTicket& ticket,
       continue;
     }
     const Gcra g = Gcra::forRate(tpm, options_.burst_seconds, kNsPerSecond);
-    const KeyView k = key(s, LimitKind::kTokensPerMinute);
+    const Subject k = subject(s);
     if (actual < estimate) {
-      if (Entry* e = shard.find(k)) {
-        e->tat -= g.increment(estimate - actual);
+      if (Record* r = shard.records.find(k)) {
+        r->tat[kTpm] -= g.increment(estimate - actual);
       }
     } else {
-      Entry& e = shard.findOrCreate(k);
-      e.tat = std::max(e.tat, nanosOf(clock_.now())) + g.increment(actual - estimate);
+      shard.records.reserve(1);
+      Record& r = shard.records.findOrCreate(k);
+      r.tat[kTpm] = std::max(r.tat[kTpm], nanosOf(clock_.now())) + g.increment(actual - estimate);
     }
   }
   const auto settleQuota = [&](LimitScope scope) {
-    Entry* e = shard.find(key(static_cast<std::size_t>(scope), LimitKind::kMonthlyTokens));
-    if (e == nullptr || e->month != month) {
+    Record* r = shard.records.find(subject(static_cast<std::size_t>(scope)));
+    if (r == nullptr || r->month != month) {
       return;  // the reservation's month is over: a new month starts afresh
     }
-    e->reserved -= std::min(e->reserved, estimate);
-    e->used += actual;
+    r->reserved -= std::min(r->reserved, estimate);
+    r->used += actual;
   };
   if (ticket.quota_tenant) {
     settleQuota(LimitScope::kTenant);
@@ -438,28 +561,27 @@ void InMemoryLimiter::seedQuotaUsage(LimitScope scope,
   if (month < 0) {
     return;
   }
-  if (scope == LimitScope::kTenant) {
-    id = {};
-  }
   const std::size_t tenant_hash = hashOf(tenant_id);
   Shard& shard = shardFor(tenant_hash);
   std::lock_guard lock(shard.mu);
-  Entry& e = shard.findOrCreate(
-      keyOf(tenant_id, tenant_hash, id, hashOf(id), tagOf(scope, LimitKind::kMonthlyTokens)));
-  if (e.month > month) {
+  shard.records.reserve(1);
+  Record& r = shard.records.findOrCreate(subjectOf(scope, tenant_id, tenant_hash, id));
+  if (r.month > month) {
     return;  // already tracking a later month
   }
-  if (e.month != month) {
-    e = Entry{0, month, 0, 0};
+  if (r.month != month) {
+    r.month = month;
+    r.used = 0;
+    r.reserved = 0;
   }
-  e.used = used_tokens;
+  r.used = used_tokens;
 }
 
 std::size_t InMemoryLimiter::entryCount() const {
   std::size_t n = 0;
   for (std::size_t i = 0; i < options_.shards; ++i) {
     std::lock_guard lock(shards_[i].mu);
-    n += shards_[i].entries.size();
+    n += shards_[i].records.size();
   }
   return n;
 }

@@ -96,6 +96,10 @@ struct ReservationTicket {
   std::string backend_id;  // e.g. the Redis reservation id
   std::uint64_t estimated_tokens = 0;
   RateLimits rates[kScopeCount];  // the tpm limits charged (indexed by LimitScope)
+  // Backend lookup hints: the in-memory limiter's subject hashes per scope (0 when unused) and
+  // the hash of tenant_id (its shard), so a settle hashes no string again.
+  std::uint64_t subject_hash[kScopeCount] = {0, 0, 0};
+  std::uint64_t tenant_hash = 0;
   bool quota_tenant = false;
   bool quota_api_key = false;
 };

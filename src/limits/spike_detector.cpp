@@ -2,20 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
+
+#include "limits/same_bytes.hpp"
 
 namespace livery::limits {
 namespace {
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
 
 struct Bucket {
   std::uint64_t requests = 0;
@@ -47,6 +43,11 @@ struct TenantState {
   std::int64_t first_bucket = 0;
   std::int64_t last_bucket = 0;  // the ring's newest bucket
   std::vector<Bucket> ring;
+  // The current bucket (last_bucket) and the edge bucket (last_bucket - window_buckets), kept
+  // here so a request in the same bucket reads no ring memory: the head is written to its ring
+  // slot (kept zero meanwhile) when the ring advances, the edge is a copy of its ring slot.
+  Bucket head;
+  Bucket edge;
   Volume window;    // sum of the window's whole buckets (the current one included)
   Volume baseline;  // sum of the baseline buckets
   bool alerting = false;
@@ -62,7 +63,11 @@ struct TenantState {
       std::fill(ring.begin(), ring.end(), Bucket{});
       window = {};
       baseline = {};
+      head = {};
+      edge = {};
     } else {
+      ring[slotOf(last_bucket, ring_size)] = head;
+      head = {};
       for (std::int64_t i = last_bucket + 1; i <= now; ++i) {
         window.sub(ring[slotOf(i - window_buckets, ring_size)]);
         baseline.add(ring[slotOf(i - window_buckets - 1, ring_size)]);
@@ -70,16 +75,124 @@ struct TenantState {
         baseline.sub(oldest);
         oldest = {};
       }
+      edge = ring[slotOf(now - window_buckets, ring_size)];
     }
     last_bucket = now;
   }
+};
+
+// One tenant in the shard's table: its id (inline when short, so the lookup's equality check
+// reads no other cache line) and its history.
+struct TenantSlot {
+  static constexpr std::size_t kInlineKey = 48;
+
+  std::uint64_t hash = 0;  // 0: empty slot
+  std::uint32_t key_len = 0;
+  std::unique_ptr<char[]> heap_key;  // the id when longer than kInlineKey
+  char inline_key[kInlineKey] = {};
+  TenantState state;
+
+  bool empty() const noexcept { return hash == 0; }
+  std::string_view key() const noexcept {
+    return {heap_key ? heap_key.get() : inline_key, key_len};
+  }
+  void assign(std::uint64_t h, std::string_view id) {
+    hash = h;
+    key_len = static_cast<std::uint32_t>(id.size());
+    char* k = inline_key;
+    if (id.size() > kInlineKey) {
+      heap_key = std::make_unique<char[]>(id.size());
+      k = heap_key.get();
+    }
+    std::memcpy(k, id.data(), id.size());
+  }
+};
+
+std::uint64_t tenantHash(std::string_view tenant_id) {
+  const std::uint64_t h = std::hash<std::string_view>{}(tenant_id);
+  return h == 0 ? 1 : h;
+}
+
+// Tenants in an open-addressing table with linear probing, at most half full. Not thread-safe
+// (the shard's mutex guards it).
+class TenantTable {
+ public:
+  std::size_t size() const noexcept { return size_; }
+
+  // The tenant's slot, or nullptr; `hash` is tenantHash(id).
+  TenantSlot* find(std::uint64_t hash, std::string_view id) noexcept {
+    if (slots_.empty()) {
+      return nullptr;
+    }
+    for (std::size_t i = slotOf(hash);; i = (i + 1) & mask_) {
+      TenantSlot& t = slots_[i];
+      if (t.empty()) {
+        return nullptr;
+      }
+      if (t.hash == hash && sameBytes(t.key(), id)) {
+        return &t;
+      }
+    }
+  }
+
+  TenantSlot& insert(std::uint64_t hash, std::string_view id) {
+    if ((size_ + 1) * 2 > slots_.size()) {
+      rebuild(std::max<std::size_t>(slots_.size() * 2, 16), nullptr);
+    }
+    std::size_t i = slotOf(hash);
+    while (!slots_[i].empty()) {
+      i = (i + 1) & mask_;
+    }
+    slots_[i].assign(hash, id);
+    ++size_;
+    return slots_[i];
+  }
+
+  // Removes `victim` (a slot of this table); other slots move.
+  void erase(const TenantSlot* victim) { rebuild(slots_.size(), victim); }
+
+  template <class Fn>
+  void forEach(Fn fn) {
+    for (TenantSlot& t : slots_) {
+      if (!t.empty()) {
+        fn(t);
+      }
+    }
+  }
+
+ private:
+  // The high bits pick the slot: the low bits picked the shard.
+  std::size_t slotOf(std::uint64_t hash) const noexcept {
+    return static_cast<std::size_t>((hash >> 20) ^ (hash << 7)) & mask_;
+  }
+  void rebuild(std::size_t capacity, const TenantSlot* skip) {
+    std::vector<TenantSlot> old(capacity);
+    old.swap(slots_);
+    mask_ = capacity - 1;
+    size_ = 0;
+    for (TenantSlot& t : old) {
+      if (t.empty() || &t == skip) {
+        continue;
+      }
+      std::size_t i = slotOf(t.hash);
+      while (!slots_[i].empty()) {
+        i = (i + 1) & mask_;
+      }
+      slots_[i] = std::move(t);
+      ++size_;
+    }
+  }
+
+  std::vector<TenantSlot> slots_;  // size() is 0 or a power of two
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
 };
 
 }  // namespace
 
 struct alignas(64) SpikeDetector::Shard {
   mutable std::mutex mu;  // guards tenants and swept_bucket
-  std::unordered_map<std::string, TenantState, StringHash, std::equal_to<>> tenants;
+  TenantTable tenants;
   std::int64_t swept_bucket = 0;
 };
 
@@ -119,54 +232,58 @@ std::optional<SpikeAlert> SpikeDetector::record(std::string_view tenant_id,
   const double edge_weight =
       1.0 - static_cast<double>(elapsed % bucket_ns_) / static_cast<double>(bucket_ns_);
   const std::int64_t ring_size = window_buckets_ + 1 + baseline_buckets_;
-  Shard& shard = shards_[std::hash<std::string_view>{}(tenant_id) % options_.shards];
+  const std::uint64_t hash = tenantHash(tenant_id);
+  Shard& shard = shards_[hash % options_.shards];
   std::lock_guard lock(shard.mu);
 
-  auto it = shard.tenants.find(tenant_id);
-  if (it == shard.tenants.end()) {
+  TenantSlot* slot = shard.tenants.find(hash, tenant_id);
+  if (slot == nullptr) {
     const std::size_t cap = options_.max_tenants / options_.shards;
     if (shard.tenants.size() >= cap) {
       // Drop the least recently seen tenant.
-      auto victim = std::min_element(
-          shard.tenants.begin(), shard.tenants.end(), [](const auto& a, const auto& b) {
-            return a.second.last_bucket < b.second.last_bucket;
-          });
+      const TenantSlot* victim = nullptr;
+      shard.tenants.forEach([&](const TenantSlot& other) {
+        if (victim == nullptr || other.state.last_bucket < victim->state.last_bucket) {
+          victim = &other;
+        }
+      });
       shard.tenants.erase(victim);
     }
-    TenantState fresh;
-    fresh.first_bucket = now;
-    fresh.last_bucket = now;
-    it = shard.tenants.emplace(std::string(tenant_id), std::move(fresh)).first;
+    slot = &shard.tenants.insert(hash, tenant_id);
+    slot->state.first_bucket = now;
+    slot->state.last_bucket = now;
   }
-  TenantState& t = it->second;
+  TenantState& t = slot->state;
   if (t.ring.empty()) {
     t.ring.assign(static_cast<std::size_t>(ring_size), Bucket{});
+    t.head = {};
+    t.edge = {};
     t.window = {};
     t.baseline = {};
     t.last_bucket = now;
   } else {
     t.advance(now, window_buckets_, ring_size);
   }
-  Bucket& head = t.ring[slotOf(now, ring_size)];
-  head.requests += requests;
-  head.tokens += tokens;
+  t.head.requests += requests;
+  t.head.tokens += tokens;
   t.window.requests += requests;
   t.window.tokens += tokens;
 
   // Once per bucket, free the rings of this shard's tenants idle for a whole ring.
   if (now > shard.swept_bucket) {
     shard.swept_bucket = now;
-    for (auto& [id, other] : shard.tenants) {
+    shard.tenants.forEach([&](TenantSlot& slot_of_other) {
+      TenantState& other = slot_of_other.state;
       if (!other.ring.empty() && now - other.last_bucket >= ring_size) {
         other.ring = {};
         other.window = {};
         other.baseline = {};
         other.alerting = false;
       }
-    }
+    });
   }
 
-  const Bucket& edge = t.ring[slotOf(now - window_buckets_, ring_size)];
+  const Bucket& edge = t.edge;
   const double window_requests =
       static_cast<double>(t.window.requests) + static_cast<double>(edge.requests) * edge_weight;
   const double window_tokens =
@@ -196,7 +313,7 @@ std::optional<SpikeAlert> SpikeDetector::record(std::string_view tenant_id,
   t.alerting = true;
   t.alert_bucket = now;
   SpikeAlert alert;
-  alert.tenant_id = it->first;
+  alert.tenant_id = std::string(tenant_id);
   alert.metric = tokens_lead ? "tokens" : "requests";
   alert.factor = factor;
   alert.window_requests = static_cast<std::uint64_t>(std::llround(window_requests));

@@ -47,10 +47,11 @@ struct SpikeAlert {
 // Volumes are counted in buckets of window / buckets_per_window; the window's oldest bucket is
 // weighted by the share of it still inside the window (a sliding-window counter), so the window
 // volume is exact for evenly spread traffic. Memory: 16 bytes × (1 + (window + baseline) / bucket)
-// per active tenant (2.4 KB with the defaults), a few dozen bytes per idle one, at most
+// per active tenant (2.4 KB with the defaults), a few hundred bytes per idle one, at most
 // max_tenants tenants (the least recently seen is dropped). Pure logic over the injected Clock's
-// steady time; thread-safe (sharded mutexes); the caller turns an alert into a log line, webhooks
-// or a suspension. `clock` must outlive the detector.
+// steady time; thread-safe (sharded mutexes over open-addressing tables, the tenant id inline); the
+// caller turns an alert into a log line, webhooks or a suspension. `clock` must outlive the
+// detector.
 class SpikeDetector {
  public:
   SpikeDetector(const Clock& clock, SpikeDetectorOptions options);

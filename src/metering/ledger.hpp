@@ -71,7 +71,9 @@ class Ledger {
   // Writes everything still queued (up to `deadline`), then stops the writer thread.
   void stop(std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
-  // Resolves when `record` is durable (or with an error).
+  // Resolves when `record` is durable (or with an error). The record is queued when the result
+  // is first awaited. Not a coroutine itself (the record waits in a heap node, not in a
+  // coroutine frame): keep its frame, and the caller's, small enough for Asio to recycle.
   net::awaitable<Result<void>> commit(storage::UsageRecord record);
   // Queues a record without waiting (failed requests, aborted streams).
   void submit(storage::UsageRecord record);

@@ -67,13 +67,20 @@ storage::UsageRecord MeterStage::recordOf(const RequestContext& ctx) const {
   return r;
 }
 
-net::awaitable<Result<void>> MeterStage::commit(RequestContext& ctx) {
-  auto record = recordOf(ctx);
-  auto r = co_await ledger_.commit(std::move(record));
+namespace {
+// The coroutine part of commit(): its frame holds the ledger's awaitable and the result, not the
+// usage record (built and handed to the ledger by the plain function below).
+net::awaitable<Result<void>> awaitCommitted(RequestContext& ctx, net::awaitable<Result<void>> op) {
+  auto r = co_await std::move(op);
   if (r) {
     ctx.outcome.committed = true;
   }
   co_return r;
+}
+}  // namespace
+
+net::awaitable<Result<void>> MeterStage::commit(RequestContext& ctx) {
+  return awaitCommitted(ctx, ledger_.commit(recordOf(ctx)));
 }
 
 void MeterStage::onComplete(RequestContext& ctx) noexcept {

@@ -73,6 +73,109 @@ TEST(InMemoryLimiterTest, BoundsMemoryWhenEveryEntryIsActive) {
   }
 }
 
+// Subjects live in flat per-shard tables keyed by (tenant, scope, id): growth keeps every
+// subject's state, and subjects whose key bytes concatenate alike stay apart.
+TEST(InMemoryLimiterTest, KeepsEverySubjectsStateAsTheTablesGrow) {
+  livery::testing::FakeClock clock;
+  InMemoryLimiter limiter(clock, {.shards = 2});
+  std::vector<std::string> tenants;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) {
+    tenants.push_back("tnt_" + std::to_string(i % 300));
+    keys.push_back("key_" + std::to_string(i));
+  }
+  AdmissionRequest r;
+  r.api_key = {.rpm = 1};  // one request per key per minute (burst 1 s: exactly one)
+  for (int i = 0; i < 3000; ++i) {
+    r.tenant_id = tenants[i];
+    r.api_key_id = keys[i];
+    ASSERT_TRUE(limiter.admit(r).admitted()) << i;
+  }
+  EXPECT_EQ(limiter.entryCount(), 3000u);
+  for (int i = 0; i < 3000; ++i) {
+    r.tenant_id = tenants[i];
+    r.api_key_id = keys[i];
+    Decision d = limiter.admit(r);
+    ASSERT_FALSE(d.admitted()) << i;
+    EXPECT_EQ(d.rejected_by, (LimitId{LimitScope::kApiKey, LimitKind::kRequestsPerMinute}));
+  }
+}
+
+TEST(InMemoryLimiterTest, SubjectsWithTheSameConcatenatedBytesStayApart) {
+  livery::testing::FakeClock clock;
+  InMemoryLimiter limiter(clock, {.shards = 1});
+  AdmissionRequest a;
+  a.tenant_id = "tnt_ab";
+  a.api_key_id = "c";
+  a.api_key = {.rpm = 1};
+  AdmissionRequest b = a;
+  b.tenant_id = "tnt_a";
+  b.api_key_id = "bc";
+  AdmissionRequest eu = a;  // same tenant and id bytes, end-user scope
+  eu.api_key_id = "";
+  eu.api_key = {};
+  eu.end_user = "c";
+  eu.end_user_limits = {.rpm = 1};
+  ASSERT_TRUE(limiter.admit(a).admitted());
+  EXPECT_TRUE(limiter.admit(b).admitted());
+  EXPECT_TRUE(limiter.admit(eu).admitted());
+  EXPECT_FALSE(limiter.admit(a).admitted());
+  EXPECT_FALSE(limiter.admit(b).admitted());
+  EXPECT_FALSE(limiter.admit(eu).admitted());
+}
+
+TEST(InMemoryLimiterTest, LongIdsAreStoredAndComparedInFull) {
+  livery::testing::FakeClock clock;
+  InMemoryLimiter limiter(clock, {.shards = 1});
+  const std::string base(200, 'u');  // longer than a record's inline key bytes
+  AdmissionRequest r;
+  r.tenant_id = "tnt_a";
+  r.end_user_limits = {.rpm = 1};
+  std::vector<std::string> users;
+  for (int i = 0; i < 50; ++i) {
+    users.push_back(base + std::to_string(i));  // differ only at the end
+  }
+  for (const auto& u : users) {
+    r.end_user = u;
+    ASSERT_TRUE(limiter.admit(r).admitted()) << u.size();
+  }
+  for (const auto& u : users) {
+    r.end_user = u;
+    EXPECT_FALSE(limiter.admit(r).admitted());
+  }
+  EXPECT_EQ(limiter.entryCount(), 50u);
+}
+
+// A reservation settles into the records it reserved in, across table growth in between.
+TEST(InMemoryLimiterTest, SettlesAfterTheTableGrew) {
+  livery::testing::FakeClock clock;
+  InMemoryLimiter limiter(clock, {.shards = 1});
+  AdmissionRequest q;
+  q.tenant_id = "tnt_a";
+  q.api_key_id = "key_1";
+  q.tenant_monthly_quota = 1000;
+  q.api_key_monthly_quota = 500;
+  q.estimated_tokens = 400;
+  Decision d = limiter.admit(q);
+  ASSERT_TRUE(d.admitted());
+  AdmissionRequest other;
+  other.tenant_id = "tnt_b";
+  other.end_user_limits = {.rpm = 100};
+  for (int i = 0; i < 2000; ++i) {
+    const std::string user = "user-" + std::to_string(i);
+    other.end_user = user;
+    ASSERT_TRUE(limiter.admit(other).admitted());
+  }
+  ASSERT_TRUE(d.reservation.settle(100));
+  q.estimated_tokens = 400;          // key: 100 used + 400 = 500 fits exactly
+  Decision held = limiter.admit(q);  // kept pending: its reservation counts
+  EXPECT_TRUE(held.admitted());
+  q.estimated_tokens = 1;
+  Decision rejected = limiter.admit(q);
+  EXPECT_FALSE(rejected.admitted());
+  EXPECT_EQ(rejected.rejected_by, (LimitId{LimitScope::kApiKey, LimitKind::kMonthlyTokens}));
+}
+
 TEST(InMemoryLimiterTest, NeverForgetsTheCurrentMonthsQuotaUsage) {
   livery::testing::FakeClock clock;
   InMemoryLimiter limiter(clock, {.shards = 1, .max_entries = 10});
