@@ -141,7 +141,7 @@ struct Price {
 struct MeteringConfig {
   // Extra group-commit wait, taken only under load (commit_siblings records already queued).
   Duration commit_interval = std::chrono::milliseconds(2);
-  std::size_t commit_siblings = 4;
+  std::size_t commit_siblings = 2;
   std::size_t max_batch = 2000;
   std::map<std::string, Price> prices;  // overrides/additions to the built-in table
 };

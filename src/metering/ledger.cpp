@@ -188,9 +188,20 @@ void Ledger::run() {
       }
       if (options_.gather.count() > 0 && queue_.size() >= options_.gather_min &&
           queue_.size() < options_.max_batch && !stopping_) {
-        cv_.wait_for(lock, options_.gather, [&] {
-          return stopping_ || queue_.size() >= options_.max_batch;
-        });
+        // enqueue() does not notify while the writer is awake, so each wait runs its full step
+        // unless stop() wakes it; the queue's growth over the step decides whether to go on.
+        const auto until = std::chrono::steady_clock::now() + options_.gather;
+        for (;;) {
+          const std::size_t seen = queue_.size();
+          const auto step_end =
+              std::min(until, std::chrono::steady_clock::now() + options_.gather_idle);
+          cv_.wait_until(
+              lock, step_end, [&] { return stopping_ || queue_.size() >= options_.max_batch; });
+          if (stopping_ || queue_.size() >= options_.max_batch || queue_.size() == seen ||
+              std::chrono::steady_clock::now() >= until) {
+            break;
+          }
+        }
       }
       std::size_t n = std::min(queue_.size(), options_.max_batch);
       batch.clear();

@@ -39,9 +39,12 @@ struct LedgerOptions {
   std::size_t max_pending = 200'000;  // beyond this, commit() fails fast (kUnavailable)
   // Under load (at least gather_min records already queued when the writer wakes), wait up to
   // `gather` for more before committing: bigger batches, fewer fsyncs and wake-ups per record.
-  // Light load commits at once, so a lone request never waits for company.
+  // The wait ends early once `gather_idle` passes without a new record: when every client is
+  // already waiting on this batch (a closed loop), nothing more will come, and waiting out the
+  // whole window would only add latency. Light load commits at once.
   std::chrono::milliseconds gather{0};  // 0: never wait
-  std::size_t gather_min = 4;
+  std::size_t gather_min = 2;
+  std::chrono::microseconds gather_idle{250};
   std::chrono::milliseconds waiter_timeout{5000};  // a failing store fails waiters after this
 };
 

@@ -120,7 +120,12 @@ TEST_F(LedgerTest, ALoneRecordNeverWaitsForTheGatherWindow) {
 
 TEST_F(LedgerTest, UnderLoadTheWriterGathersLaterRecordsIntoTheSameBatch) {
   sink.hold_first = true;
-  Ledger ledger(sink, {.gather = std::chrono::milliseconds(5000), .gather_min = 4}, log, metrics);
+  Ledger ledger(sink,
+                {.gather = std::chrono::milliseconds(5000),
+                 .gather_min = 4,
+                 .gather_idle = std::chrono::seconds(2)},
+                log,
+                metrics);
   ledger.start();
   ledger.submit(rec("req_0"));
   sink.awaitHeld();  // the writer is inside the first transaction
@@ -138,6 +143,43 @@ TEST_F(LedgerTest, UnderLoadTheWriterGathersLaterRecordsIntoTheSameBatch) {
   std::lock_guard lock(sink.mu);
   EXPECT_EQ(sink.ids.size(), 10u);
   EXPECT_EQ(sink.batches, 2);
+}
+
+// A closed loop: every client already waits on the queued records, so nothing more arrives. The
+// writer stops gathering after gather_idle without growth instead of waiting out the window.
+TEST_F(LedgerTest, GatheringStopsWhenNoMoreRecordsArrive) {
+  sink.hold_first = true;
+  Ledger ledger(sink,
+                {.gather = std::chrono::milliseconds(5000),
+                 .gather_min = 4,
+                 .gather_idle = std::chrono::milliseconds(50)},
+                log,
+                metrics);
+  ledger.start();
+  ledger.submit(rec("req_0"));
+  sink.awaitHeld();
+  for (int i = 1; i <= 5; ++i) {
+    ledger.submit(rec("req_" + std::to_string(i)));
+  }
+  const auto released = std::chrono::steady_clock::now();
+  sink.release();
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(sink.mu);
+      if (sink.batches == 2) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto waited = std::chrono::steady_clock::now() - released;
+  {
+    std::lock_guard lock(sink.mu);
+    EXPECT_EQ(sink.batches, 2);
+    EXPECT_EQ(sink.ids.size(), 6u);
+  }
+  EXPECT_LT(waited, std::chrono::milliseconds(2000)) << "waited out the 5 s gather window";
+  ledger.stop();
 }
 
 TEST_F(LedgerTest, RetriesAFailingStoreWithoutLosingRecords) {
