@@ -94,8 +94,14 @@ struct alignas(128) Record {
       heap_key = std::make_unique<char[]>(s.tenant.size() + s.id.size());
       k = heap_key.get();
     }
-    std::memcpy(k, s.tenant.data(), s.tenant.size());
-    std::memcpy(k + s.tenant.size(), s.id.data(), s.id.size());
+    // An empty string_view may carry a null pointer, which memcpy must not be given even for
+    // zero bytes (UBSan in `make test` caught it for the tenant scope's empty id).
+    if (!s.tenant.empty()) {
+      std::memcpy(k, s.tenant.data(), s.tenant.size());
+    }
+    if (!s.id.empty()) {
+      std::memcpy(k + s.tenant.size(), s.id.data(), s.id.size());
+    }
   }
   std::int64_t maxTat() const noexcept { return std::max(tat[kRpm], tat[kTpm]); }
   // Quota usage that is never forgotten: the current month's, once anything is used or reserved.

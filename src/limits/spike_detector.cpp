@@ -104,7 +104,9 @@ struct TenantSlot {
       heap_key = std::make_unique<char[]>(id.size());
       k = heap_key.get();
     }
-    std::memcpy(k, id.data(), id.size());
+    if (!id.empty()) {  // an empty view may hold a null pointer, which memcpy must not get
+      std::memcpy(k, id.data(), id.size());
+    }
   }
 };
 
