@@ -247,7 +247,7 @@ bool disarmClientWatch(ClientWatch& watch, tcp::socket& socket) {
   if (watch.armed) {
     watch.armed = false;
     boost::system::error_code ignored;
-    socket.cancel(ignored);  // only the watch's wait is outstanding once the handler returned
+    socket.cancel(ignored);  // only the watch's peek read is outstanding once the handler returned
   }
   return watch.fired;
 }
