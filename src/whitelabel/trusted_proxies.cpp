@@ -143,16 +143,25 @@ bool CidrSet::contains(const IpAddress& ip) const {
   return false;
 }
 
+namespace {
+
+// The host to normalise: the right-most X-Forwarded-Host from a trusted proxy, else Host.
+std::string_view rawHost(const ForwardedInput& input, bool peer_trusted) {
+  if (!peer_trusted) {
+    return input.host;
+  }
+  std::string_view xfh = lastElement(input.x_forwarded_host);
+  return xfh.empty() ? input.host : xfh;
+}
+
+}  // namespace
+
 Result<std::string_view> resolveRawHost(const ForwardedInput& input, const CidrSet& trusted) {
   auto peer = IpAddress::parse(input.peer_ip);
   if (!peer) {
     return fail(ErrorCode::kInternal, "internal error", "unparsable peer address");
   }
-  if (trusted.empty() || !trusted.contains(*peer)) {
-    return input.host;
-  }
-  std::string_view xfh = lastElement(input.x_forwarded_host);
-  return xfh.empty() ? input.host : xfh;
+  return rawHost(input, !trusted.empty() && trusted.contains(*peer));
 }
 
 Result<ClientOrigin> resolveClientOrigin(const ForwardedInput& input, const CidrSet& trusted) {
@@ -161,14 +170,13 @@ Result<ClientOrigin> resolveClientOrigin(const ForwardedInput& input, const Cidr
     return fail(ErrorCode::kInternal, "internal error", "unparsable peer address");
   }
   ClientOrigin out;
-  if (trusted.empty() || !trusted.contains(*peer)) {
-    out.raw_host = std::string(input.host);
+  const bool peer_trusted = !trusted.empty() && trusted.contains(*peer);
+  out.raw_host = std::string(rawHost(input, peer_trusted));
+  if (!peer_trusted) {
     out.client_ip = peer->toString();
     return out;
   }
   out.via_trusted_proxy = true;
-  std::string_view xfh = lastElement(input.x_forwarded_host);
-  out.raw_host = std::string(xfh.empty() ? input.host : xfh);
 
   IpAddress client = *peer;
   std::string_view list = input.x_forwarded_for;

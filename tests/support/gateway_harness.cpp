@@ -3,21 +3,9 @@
 #include <stdexcept>
 
 #include "control/index_sync.hpp"
+#include "support/must.hpp"
 
 namespace livery::testing {
-
-namespace {
-
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) {
-    throw std::runtime_error(std::string(what) + ": " + r.error().client_message + " " +
-                             r.error().log_detail);
-  }
-  return std::move(*r);
-}
-
-}  // namespace
 
 GatewayHarness::GatewayHarness(Tweak tweak, FakeUpstreamOptions upstream, const Clock* clock)
     : logs_(std::make_shared<MemoryLogSink>()) {

@@ -8,21 +8,9 @@
 #include <signal.h>
 
 #include "control/control_plane.hpp"
+#include "support/must.hpp"
 
 namespace livery::testing {
-
-namespace {
-
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) {
-    throw std::runtime_error(std::string(what) + ": " + r.error().client_message + " " +
-                             r.error().log_detail);
-  }
-  return std::move(*r);
-}
-
-}  // namespace
 
 LiveGateway::LiveGateway(std::string data_dir, std::vector<std::string> sets)
     : data_dir_(std::move(data_dir)),
