@@ -16,6 +16,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/offload.hpp"
+#include "crypto/password.hpp"
 #include "metering/usage_feed.hpp"
 #include "storage/stores.hpp"
 #include "tenancy/directory.hpp"
@@ -441,6 +442,28 @@ json::value monthUsage(ApiContext& ctx, const std::string& tenant_id) {
 }
 
 // ---- secrets ----------------------------------------------------------------------------------
+
+Result<TenantPasswordForm> readTenantPasswordForm(const ApiContext& ctx,
+                                                  http::Exchange& ex,
+                                                  std::initializer_list<std::string_view> allowed) {
+  auto tenant = hostTenant(ctx, ex.request);
+  if (!tenant) {
+    return noSuchRoute();
+  }
+  ex.tenant_id = tenant->tenant.id;
+  if (!hasJsonContentType(ex.request)) {
+    return jsonRequired();
+  }
+  auto taken = takeSecretField(ex.request.body, "password", crypto::kMaxPasswordBytes);
+  wipeString(ex.request.body);
+  if (!taken) {
+    return taken.error();
+  }
+  if (auto r = taken->rest.allowOnly(allowed); !r) {
+    return r.error();
+  }
+  return TenantPasswordForm{std::move(tenant), std::move(*taken)};
+}
 
 Result<SecretBody> takeSecretField(std::string_view body,
                                    std::string_view field,

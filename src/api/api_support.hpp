@@ -7,6 +7,7 @@
 // Every function here is thread-safe; the ApiContext must outlive the calls.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -133,6 +134,19 @@ struct SecretBody {
 Result<SecretBody> takeSecretField(std::string_view body,
                                    std::string_view field,
                                    std::size_t max_len = 8192);
+
+// The common start of the password forms on a tenant's domain (console and workspace sign-in,
+// accepting an invitation): the tenant of the request's host (noSuchRoute() otherwise; sets
+// ex.tenant_id), a JSON body (a cross-site form cannot send one without a CORS preflight: no
+// login CSRF), "password" moved into SecretBytes with the raw body wiped, and no fields besides
+// it other than `allowed`. The password may be absent: the caller decides whether it is required.
+struct TenantPasswordForm {
+  tenancy::TenantStatePtr tenant;
+  SecretBody body;
+};
+Result<TenantPasswordForm> readTenantPasswordForm(const ApiContext& ctx,
+                                                  http::Exchange& ex,
+                                                  std::initializer_list<std::string_view> allowed);
 
 // ---- CSV --------------------------------------------------------------------------------------
 

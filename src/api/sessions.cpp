@@ -618,23 +618,12 @@ net::awaitable<http::Response> tenantPasswordLogin(ApiContext& ctx,
                                                    SessionManager& sessions,
                                                    http::Exchange& ex,
                                                    std::string_view kind) {
-  auto tenant = hostTenant(ctx, ex.request);
-  if (!tenant) {
-    co_return errorResponse(ctx, ex, noSuchRoute());
+  auto form = readTenantPasswordForm(ctx, ex, {"email"});
+  if (!form) {
+    co_return errorResponse(ctx, ex, form.error());
   }
-  ex.tenant_id = tenant->tenant.id;
-  // A JSON body cannot be sent cross-site without a CORS preflight: no login CSRF.
-  if (!hasJsonContentType(ex.request)) {
-    co_return errorResponse(ctx, ex, jsonRequired());
-  }
-  auto taken = takeSecretField(ex.request.body, "password", crypto::kMaxPasswordBytes);
-  wipeString(ex.request.body);
-  if (!taken) {
-    co_return errorResponse(ctx, ex, taken.error());
-  }
-  if (auto r = taken->rest.allowOnly({"email"}); !r) {
-    co_return errorResponse(ctx, ex, r.error());
-  }
+  const auto& tenant = form->tenant;
+  auto* taken = &form->body;
   auto email = taken->rest.requiredString("email", 254);
   if (!email) {
     co_return errorResponse(ctx, ex, email.error());

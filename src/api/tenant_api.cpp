@@ -80,22 +80,12 @@ void addTenantRoutes(http::Router& router, ApiContext& ctx, SessionManager& sess
   router.add(Method::kPost,
              "/api/v1/auth/accept-invite",
              [&ctx, &sessions](Exchange& ex) -> net::awaitable<Response> {
-               auto tenant = hostTenant(ctx, ex.request);
-               if (!tenant) {
-                 co_return errorResponse(ctx, ex, noSuchRoute());
+               auto form = readTenantPasswordForm(ctx, ex, {"token", "display_name"});
+               if (!form) {
+                 co_return errorResponse(ctx, ex, form.error());
                }
-               ex.tenant_id = tenant->tenant.id;
-               if (!hasJsonContentType(ex.request)) {
-                 co_return errorResponse(ctx, ex, jsonRequired());
-               }
-               auto taken = takeSecretField(ex.request.body, "password", crypto::kMaxPasswordBytes);
-               wipeString(ex.request.body);
-               if (!taken) {
-                 co_return errorResponse(ctx, ex, taken.error());
-               }
-               if (auto r = taken->rest.allowOnly({"token", "display_name"}); !r) {
-                 co_return errorResponse(ctx, ex, r.error());
-               }
+               const auto& tenant = form->tenant;
+               auto* taken = &form->body;
                auto token = taken->rest.requiredString("token", 256);
                auto name = taken->rest.optionalString("display_name", 120);
                if (auto e = firstError(token, name)) {
