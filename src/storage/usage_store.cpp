@@ -15,7 +15,6 @@ constexpr std::string_view kColumns =
     "completion_tokens, cached_tokens, reasoning_tokens, latency_ms, ttft_ms, status, outcome, "
     "attempts, fallback_reason, cost_micro_usd, streamed, created_at";
 constexpr std::size_t kColumnCount = 20;
-constexpr std::size_t kInsertChunk = 50;  // rows per multi-row INSERT (1,000 parameters)
 
 Result<UsageRecord> fromRow(const Row& row) {
   UsageRecord u;
@@ -122,6 +121,14 @@ UsageTotals totalsFromRow(const Row& row) {
 
 }  // namespace
 
+UsageStore::UsageStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {
+  for (std::size_t k = 0; k < kInsertChunkLevels; ++k) {
+    insert_sql_[k] = "INSERT INTO usage_records (" + std::string(kColumns) + ") VALUES " +
+                     sql::tuples(std::size_t{1} << k, kColumnCount) +
+                     " ON CONFLICT (request_id) DO NOTHING";
+  }
+}
+
 Result<std::size_t> UsageStore::insertBatch(std::span<const UsageRecord> records) {
   if (records.empty()) {
     return std::size_t{0};
@@ -142,17 +149,21 @@ Result<std::size_t> UsageStore::insertBatch(std::span<const UsageRecord> records
   std::sort(ordered.begin(), ordered.end(), [](const UsageRecord* a, const UsageRecord* b) {
     return a->request_id < b->request_id;
   });
+  // A batch goes in as multi-row INSERTs of descending power-of-two sizes (33 records: 32 + 1),
+  // so a batch of any size costs a handful of statements, each prepared once per connection:
+  // one statement per row paid SQLite's per-statement setup and teardown for every record.
   return db_.inTransaction([&](Connection& conn) -> Result<std::size_t> {
-    const std::string head = "INSERT INTO usage_records (" + std::string(kColumns) + ") VALUES ";
-    const std::string tail = " ON CONFLICT (request_id) DO NOTHING";
-    const std::string chunk_sql = head + sql::tuples(kInsertChunk, kColumnCount) + tail;
-    const std::string single_sql = head + sql::tuple(kColumnCount) + tail;
     std::vector<Param> params;
-    params.reserve(kInsertChunk * kColumnCount);
+    params.reserve(std::min(ordered.size(), std::size_t{1} << (kInsertChunkLevels - 1)) *
+                   kColumnCount);
     std::size_t inserted = 0;
     std::size_t i = 0;
     while (i < ordered.size()) {
-      const std::size_t n = ordered.size() - i >= kInsertChunk ? kInsertChunk : 1;
+      std::size_t level = kInsertChunkLevels - 1;
+      while ((std::size_t{1} << level) > ordered.size() - i) {
+        --level;
+      }
+      const std::size_t n = std::size_t{1} << level;
       params.clear();
       for (std::size_t j = i; j < i + n; ++j) {
         const UsageRecord& u = *ordered[j];
@@ -178,7 +189,7 @@ Result<std::size_t> UsageStore::insertBatch(std::span<const UsageRecord> records
                        u.streamed,
                        u.created_at != 0 ? u.created_at : now});
       }
-      auto r = conn.exec(n == 1 ? single_sql : chunk_sql, params);
+      auto r = conn.exec(insert_sql_[level], params);
       if (!r) {
         return r.error();
       }

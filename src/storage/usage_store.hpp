@@ -7,6 +7,7 @@
 // views), so a forgotten tenant id cannot silently widen a tenant's query. Thread-safe; see
 // store_common.hpp for conventions.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -48,7 +49,7 @@ enum class UsageGroup { kTenant, kApiKey, kEndUser, kModel, kHour, kDay };
 
 class UsageStore {
  public:
-  UsageStore(Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  UsageStore(Database& db, const Clock& clock);
 
   // Inserts the records in one transaction (multi-row statements); records whose request_id
   // is already in the ledger are skipped. Returns how many were new. A record with created_at
@@ -83,6 +84,9 @@ class UsageStore {
  private:
   Database& db_;
   const Clock& clock_;
+  // insert_sql_[k]: the INSERT for 2^k rows (k = 0 … kInsertChunkLevels - 1), built once.
+  static constexpr std::size_t kInsertChunkLevels = 7;  // up to 64 rows (1,280 parameters)
+  std::array<std::string, kInsertChunkLevels> insert_sql_;
 };
 
 }  // namespace livery::storage

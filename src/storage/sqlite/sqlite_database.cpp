@@ -224,7 +224,7 @@ class SqliteConnection final : public Connection {
       return prepared.error();
     }
     sqlite3_stmt* stmt = *prepared;
-    sqlite3_clear_bindings(stmt);
+    // No sqlite3_clear_bindings: the count must match and every parameter is bound below.
     const int expected = sqlite3_bind_parameter_count(stmt);
     if (expected != static_cast<int>(params.size())) {
       return databaseError(

@@ -124,6 +124,27 @@ TEST_P(StorageContractTest, UsageBatchesAreIdempotentOnRequestId) {
   EXPECT_EQ(must(stores().usage.insertBatch(twice)), 1u);
 }
 
+// Batches are split into multi-row statements of power-of-two sizes; every size lands whole.
+TEST_P(StorageContractTest, UsageBatchesOfEverySizeLandWhole) {
+  int next = 0;
+  std::uint64_t total = 0;
+  for (int size : {1, 2, 3, 31, 33, 63, 64, 65, 127, 130}) {
+    std::vector<UsageRecord> batch;
+    for (int i = 0; i < size; ++i, ++next) {
+      auto u = record(next, "tnt_a", kT0 + next);
+      u.prompt_tokens = static_cast<std::uint64_t>(next);
+      batch.push_back(u);
+    }
+    EXPECT_EQ(must(stores().usage.insertBatch(batch)), static_cast<std::size_t>(size)) << size;
+    total += static_cast<std::uint64_t>(size);
+    ASSERT_EQ(must(stores().usage.count(UsageFilter{.tenant_id = "tnt_a"})), total) << size;
+    // The last row of the batch carries its own values, not a neighbour's.
+    const auto& last = batch.back();
+    EXPECT_EQ(must(stores().usage.get("tnt_a", last.request_id)).prompt_tokens, last.prompt_tokens)
+        << size;
+  }
+}
+
 TEST_P(StorageContractTest, UsageRecordsRoundTripEveryField) {
   const auto data = dataset();
   must(stores().usage.insertBatch(std::span<const UsageRecord>(data.data(), 1)));
