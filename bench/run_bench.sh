@@ -34,6 +34,15 @@ cpu_ticks() {  # utime+stime of a process (all its threads), in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
+# thread_ticks <pid>: "<thread name> <utime+stime ticks>" per thread. Livery names its threads
+# (lv-io-N, lv-ledger, lv-log, ...), so a row can say where its CPU went.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    echo "$(cat "$t/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done | awk 'NF == 2 {s[$1] += $2} END {for (k in s) print k, s[k]}'
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print 0} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
 # run_wrk <pid-to-charge> <label> <wrk args...>: one warm-up and RUNS measured runs.
@@ -42,12 +51,14 @@ run_wrk() {
   local f; f=$(tr -c 'A-Za-z0-9' '_' <<<"$label")
   local hz; hz=$(getconf CLK_TCK)
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null 2>&1 || true
-  : >"$work/$f.rps"; : >"$work/$f.cpu"; : >"$work/$f.p50"; : >"$work/$f.p99"
+  : >"$work/$f.rps"; : >"$work/$f.cpu"; : >"$work/$f.split"; : >"$work/$f.p50"; : >"$work/$f.p99"
   for i in $(seq 1 "$RUNS"); do
     local t0; t0=$(cpu_ticks "$pid")
+    thread_ticks "$pid" >"$work/threads0"
     local line
     line=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$@" | tee -a "$OUT/$f.wrk" | grep '^BENCH')
     local t1; t1=$(cpu_ticks "$pid")
+    thread_ticks "$pid" >"$work/threads1"
     local req rps p50 p99 bad
     req=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
     rps=$(sed -E 's/.*rps=([0-9]+).*/\1/' <<<"$line")
@@ -58,11 +69,21 @@ run_wrk() {
     echo "$p50" >>"$work/$f.p50"
     echo "$p99" >>"$work/$f.p99"
     awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$req" 'BEGIN {printf "%.1f\n", (t / hz) * 1e6 / n}' >>"$work/$f.cpu"
+    # Per-thread split of the same CPU, for Livery's I/O thread and ledger writer.
+    awk -v hz="$hz" -v n="$req" 'NR == FNR {a[$1] = $2; next} {d[$1] = $2 - a[$1]}
+      END {io = d["lv-io-0"]; led = d["lv-ledger"];
+           if (io == "" && led == "") print "—"; else printf "%.1f · %.1f\n", io / hz * 1e6 / n, led / hz * 1e6 / n}' \
+      "$work/threads0" "$work/threads1" >>"$work/$f.split"
     echo "  $label run $i: $line" >&2
     if [ "$bad" != "0+0" ]; then echo "  $label: non-2xx or socket errors: $bad" >&2; fi
   done
-  printf "| %s | %s | %s | %s | %s |\n" "$label" "$(median <"$work/$f.rps")" \
-    "$(median <"$work/$f.p50")" "$(median <"$work/$f.p99")" "$(median <"$work/$f.cpu")" \
+  # The split column comes from the run whose total CPU is nearest the median, so its parts add up.
+  local mid; mid=$(median <"$work/$f.cpu")
+  local split
+  split=$(paste "$work/$f.cpu" "$work/$f.split" | awk -F '\t' -v m="$mid" \
+    '{d = $1 - m; if (d < 0) d = -d; if (best == "" || d < best) {best = d; s = $2}} END {print s}')
+  printf "| %s | %s | %s | %s | %s | %s |\n" "$label" "$(median <"$work/$f.rps")" \
+    "$(median <"$work/$f.p50")" "$(median <"$work/$f.p99")" "$mid" "${split:-—}" \
     | tee -a "$OUT/results.md"
 }
 
@@ -93,8 +114,8 @@ source bench/scenarios.sh
   echo "commit $(git rev-parse --short HEAD); wrk -t1 -c$CONNS, $RUNS runs of ${DURATION}s after ${WARMUP}s warm-up; medians."
   echo "Client on core $CLIENT_CPU, proxy on core $PROXY_CPU. Mock upstream: $MOCK_NAME."
   echo
-  echo "| scenario | RPS | p50 µs | p99 µs | proxy CPU µs/req |"
-  echo "|---|--:|--:|--:|--:|"
+  echo "| scenario | RPS | p50 µs | p99 µs | proxy CPU µs/req | of which I/O thread · ledger writer |"
+  echo "|---|--:|--:|--:|--:|--:|"
 } | tee "$OUT/results.md"
 
 for scenario in $SCENARIOS; do

@@ -8,6 +8,7 @@
 #include "control/index_sync.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "storage/stores.hpp"
 
 namespace livery::app {
@@ -75,7 +76,10 @@ void ControlEvents::usageSpike(const std::string& tenant_id,
 
 void ControlEvents::start() {
   if (!thread_.joinable()) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      nameThisThread("lv-events");
+      run();
+    });
   }
 }
 

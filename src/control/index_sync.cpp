@@ -5,6 +5,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/thread_name.hpp"
 #include "crypto/dek_cache.hpp"
 #include "storage/stores.hpp"
 #include "tenancy/directory.hpp"
@@ -454,6 +455,7 @@ void IndexSync::start(std::chrono::milliseconds interval, std::chrono::milliseco
     return;
   }
   thread_ = std::thread([this, interval, full_resync] {
+    nameThisThread("lv-index-sync");
     auto next_full = clock_.now() + full_resync;
     std::unique_lock lock(thread_mu_);
     while (!stopping_) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/clock.hpp"
+#include "core/thread_name.hpp"
 
 namespace livery {
 
@@ -164,7 +165,10 @@ class BatchingSink final : public LogSink {
       owns_fd_ = true;
     }
     buffer_.reserve(kWakeBytes);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      nameThisThread("lv-log");
+      run();
+    });
   }
 
   ~BatchingSink() override {

@@ -1,5 +1,9 @@
 #include "http/io_threads.hpp"
 
+#include <string>
+
+#include "core/thread_name.hpp"
+
 namespace livery::http {
 
 IoThreads::IoThreads(int count) {
@@ -16,8 +20,11 @@ IoThreads::~IoThreads() {
 }
 
 void IoThreads::start() {
-  for (auto& ctx : contexts_) {
-    threads_.emplace_back([c = ctx.get()] { c->run(); });
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([c = contexts_[i].get(), i] {
+      nameThisThread("lv-io-" + std::to_string(i));
+      c->run();
+    });
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/thread_name.hpp"
 
 namespace livery::metering {
 
@@ -39,7 +40,10 @@ void Ledger::onCommitted(CommittedFn fn) {
 
 void Ledger::start() {
   if (!thread_.joinable()) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      nameThisThread("lv-ledger");
+      run();
+    });
   }
 }
 

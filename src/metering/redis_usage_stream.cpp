@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/thread_name.hpp"
 #include "limits/redis/redis_pool.hpp"
 #include "metering/usage_feed.hpp"
 
@@ -27,7 +28,10 @@ RedisUsageStream::RedisUsageStream(std::unique_ptr<limits::RedisPool> pool,
                                  "Usage events written to the Redis stream")),
       dropped_(metrics.counter("livery_usage_stream_dropped_total",
                                "Usage events not written to the Redis stream")) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("lv-usage-feed");
+    run();
+  });
 }
 
 RedisUsageStream::~RedisUsageStream() {

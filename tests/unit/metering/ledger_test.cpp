@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -85,6 +87,35 @@ TEST_F(LedgerTest, CommitResolvesOnlyAfterTheRecordIsDurable) {
   ASSERT_TRUE(fut.get());
   std::lock_guard lock(sink.mu);
   EXPECT_EQ(sink.ids.count("req_1"), 1u);
+}
+
+// The writer thread is named, so per-thread CPU (top -H, bench/run_bench.sh) shows the ledger.
+TEST_F(LedgerTest, TheWriterThreadIsNamed) {
+  auto named = [] {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      if (std::getline(comm, name) && name == "lv-ledger") {
+        return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_FALSE(named());
+  {
+    Ledger ledger(sink, {}, log, metrics);
+    ledger.start();
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; ++i) {  // the thread names itself as it starts
+      seen = named();
+      if (!seen) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    EXPECT_TRUE(seen);
+    ledger.stop(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(named());
 }
 
 TEST_F(LedgerTest, GroupsConcurrentCommitsIntoFewTransactions) {
