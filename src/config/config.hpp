@@ -97,7 +97,10 @@ struct UpstreamConfig {
   Duration idle_timeout = std::chrono::seconds(60);   // between bytes of a streamed response
   Duration total_timeout = std::chrono::minutes(10);  // whole upstream exchange
   std::size_t max_response_bytes = 64 * 1024 * 1024;
-  std::size_t max_idle_per_host = 64;
+  // Per I/O thread. A request finding no idle connection opens one (a TLS handshake to a real
+  // provider), so this should cover the concurrent requests one thread sends to one host: at 256
+  // concurrent requests a cap of 64 churned connections and cost 57 vs 39 µs of CPU per request.
+  std::size_t max_idle_per_host = 256;
   Duration pool_idle_timeout = std::chrono::seconds(30);
   std::string ca_file;  // default: the system CA store
   // Outbound guard exceptions, "host" or "host:port" entries.
