@@ -355,6 +355,13 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(SqliteOptions optio
     return r.error();
   }
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(std::move(options)));
+  if (db->options_.synchronous == SqliteSync::kFull) {
+    auto vfs = WalWriteVfs::create();
+    if (!vfs) {
+      return vfs.error();
+    }
+    db->wal_vfs_ = std::move(*vfs);
+  }
   // Open one connection now so a bad path or an unwritable file fails at start-up.
   {
     auto lease = db->acquire();
@@ -374,7 +381,8 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(SqliteOptions optio
 Result<std::unique_ptr<Connection>> SqliteDatabase::connect() {
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;  // file created by open()
-  const int rc = sqlite3_open_v2(options_.path.c_str(), &raw, flags, nullptr);
+  const int rc =
+      sqlite3_open_v2(options_.path.c_str(), &raw, flags, wal_vfs_ ? wal_vfs_->name() : nullptr);
   if (rc != SQLITE_OK) {
     std::string detail = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);

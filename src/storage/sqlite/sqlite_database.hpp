@@ -11,7 +11,8 @@
 //                      much faster, but the last commits before a power loss (not a process
 //                      crash) can be lost, i.e. usage rows for responses a client already
 //                      received. OFF leaves durability to the OS. Batching (many usage records
-//                      per transaction) is what keeps FULL fast;
+//                      per transaction) is what keeps FULL fast, and with FULL the WAL is
+//                      written through WalWriteVfs (one write per commit, not two per page);
 //   busy_timeout       writers wait this long for the write lock, then fail kUnavailable;
 //   foreign_keys=ON    tenant deletion cascades, cross-tenant references are refused.
 // The database file (and the -wal/-shm files SQLite derives from it) is created with mode
@@ -24,6 +25,7 @@
 
 #include "core/clock.hpp"
 #include "storage/database.hpp"
+#include "storage/sqlite/wal_write_vfs.hpp"
 
 namespace livery::storage {
 
@@ -60,6 +62,10 @@ class SqliteDatabase final : public Database {
  private:
   explicit SqliteDatabase(SqliteOptions options);
   SqliteOptions options_;
+  // With synchronous=FULL, connections write the WAL through this shim (one write per commit
+  // instead of two per page; see wal_write_vfs.hpp). Outlives every connection: the destructor
+  // closes them before members are destroyed.
+  std::unique_ptr<WalWriteVfs> wal_vfs_;
 };
 
 std::string_view toString(SqliteSync sync);
