@@ -1,14 +1,14 @@
 #pragma once
 
-// A VFS shim over SQLite's default ("unix") VFS that hands the write-ahead log to the kernel in
-// one write per commit instead of two per page.
+// A VFS shim over SQLite's default ("unix") VFS that hands a commit's write-ahead-log frames to
+// the kernel in one write (or one per 120 KiB) instead of two per page.
 //
 // SQLite appends each WAL frame as two writes (a 24-byte header, then the page), so a usage
 // batch that dirties 15 pages costs 30 pwrite calls before its fsync. Measured on this project's
-// machines, that is ~29 µs more CPU per commit than one pwrite of the same bytes (docs/
-// BENCHMARKS.md §1). SQLite has no setting for it; a VFS shim is its supported way to change
-// how files are written. Only WAL files are touched; the database file, the -shm index and
-// every read go straight to the default VFS.
+// machines, that is ~29 µs more CPU per commit than one pwrite of the same bytes
+// (docs/BENCHMARKS.md §1). SQLite has no setting for it; a VFS shim is its supported way to
+// change how files are written. Only WAL files are buffered; the database file and the -shm
+// index go straight to the default VFS.
 //
 // What the shim does to a WAL file: contiguous appends accumulate in a buffer (at most
 // kMaxBuffer bytes); the buffer is written out before anything else touches the file (read,
