@@ -53,20 +53,6 @@ namespace {
 
 constexpr std::string_view kBaseDomain = "livery.test";
 
-template <class T>
-T check(Result<T> r, const char* what) {
-  if (!r) {
-    throw std::runtime_error(std::string(what) + ": " + r.error().client_message);
-  }
-  return std::move(*r);
-}
-
-void check(Result<void> r, const char* what) {
-  if (!r) {
-    throw std::runtime_error(std::string(what) + ": " + r.error().client_message);
-  }
-}
-
 // API-key requests never reach these; a call would mean the benchmark measures the wrong path.
 class RefusingJwt final : public pipeline::JwtAuthenticator {
  public:

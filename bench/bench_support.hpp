@@ -11,6 +11,7 @@
 //   runCoroutine()      drives one awaitable to completion on a private io_context on the
 //                       calling thread (the benchmark thread), rethrowing what escapes it
 //   NullStreamWriter    a StreamWriter that discards (stages need an Exchange to run)
+//   check()             unwraps a Result in set-up code, throwing with its messages if none
 //
 // Thread-safety: the free functions are safe from any thread; a NullStreamWriter belongs to one
 // benchmark thread.
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/error.hpp"
 #include "core/net.hpp"
 #include "http/exchange.hpp"
 
@@ -110,5 +113,21 @@ class NullStreamWriter final : public http::StreamWriter {
   bool begun_ = false;
   std::uint64_t written_ = 0;
 };
+
+template <class T>
+T check(Result<T> r, const char* what) {
+  if (!r) {
+    throw std::runtime_error(std::string(what) + ": " + r.error().client_message + " " +
+                             r.error().log_detail);
+  }
+  return std::move(*r);
+}
+
+inline void check(const Result<void>& r, const char* what) {
+  if (!r) {
+    throw std::runtime_error(std::string(what) + ": " + r.error().client_message + " " +
+                             r.error().log_detail);
+  }
+}
 
 }  // namespace livery::bench

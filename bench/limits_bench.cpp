@@ -40,6 +40,20 @@ AdmissionRequest fiveLimits(const std::string& tenant) {
   return r;
 }
 
+// One request's admit() + settle(). A rejection ends the benchmark with an error: it would
+// measure the rejection path instead.
+bool admitAndSettle(benchmark::State& state,
+                    livery::limits::InMemoryLimiter& limiter,
+                    const AdmissionRequest& r) {
+  Decision d = limiter.admit(r);
+  if (!d.admitted()) {
+    state.SkipWithError("a limit rejected: the benchmark would measure rejections");
+    return false;
+  }
+  benchmark::DoNotOptimize(d.reservation.settle(8));
+  return true;
+}
+
 // admit() + settle(): the whole per-request cost of the limits on the embedded default.
 void BM_InMemoryAdmitAndSettleFiveLimits(benchmark::State& state) {
   static livery::SystemClock clock;  // NOLINT: shared by the benchmark threads
@@ -52,12 +66,9 @@ void BM_InMemoryAdmitAndSettleFiveLimits(benchmark::State& state) {
       state.range(0) == 1 ? kTenant + std::to_string(state.thread_index()) : kTenant;
   const AdmissionRequest r = fiveLimits(tenant);
   for (auto _ : state) {
-    Decision d = limiter->admit(r);
-    if (!d.admitted()) {
-      state.SkipWithError("a limit rejected: the benchmark would measure rejections");
+    if (!admitAndSettle(state, *limiter, r)) {
       break;
     }
-    benchmark::DoNotOptimize(d.reservation.settle(8));
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) {
@@ -76,12 +87,9 @@ void BM_InMemoryAdmitAndSettleRateLimitsOnly(benchmark::State& state) {
   AdmissionRequest r = fiveLimits(kTenant);
   r.tenant_monthly_quota = 0;
   for (auto _ : state) {
-    Decision d = limiter.admit(r);
-    if (!d.admitted()) {
-      state.SkipWithError("a limit rejected: the benchmark would measure rejections");
+    if (!admitAndSettle(state, limiter, r)) {
       break;
     }
-    benchmark::DoNotOptimize(d.reservation.settle(8));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -129,12 +137,9 @@ void BM_InMemoryAdmitAndSettleManyKeys(benchmark::State& state) {
     i = i + 1 == world.keys.size() ? 0 : i + 1;
     AdmissionRequest r = fiveLimits(world.tenants[t]);
     r.api_key_id = key;
-    Decision d = limiter.admit(r);
-    if (!d.admitted()) {
-      state.SkipWithError("a limit rejected: the benchmark would measure rejections");
+    if (!admitAndSettle(state, limiter, r)) {
       break;
     }
-    benchmark::DoNotOptimize(d.reservation.settle(8));
   }
   state.SetItemsProcessed(state.iterations());
 }

@@ -70,15 +70,6 @@
 namespace livery::bench {
 namespace {
 
-template <class T>
-T check(Result<T> r, const char* what) {
-  if (!r) {
-    throw std::runtime_error(std::string(what) + ": " + r.error().client_message + " " +
-                             r.error().log_detail);
-  }
-  return std::move(*r);
-}
-
 // The usage table as the ledger's sink (what app/gateway.cpp's StoreLedgerSink does).
 class UsageSink final : public metering::LedgerSink {
  public:
