@@ -271,6 +271,7 @@ Result<LoadStats> IndexSync::loadAll() {
 }
 
 Result<void> IndexSync::refreshTenant(std::string_view tenant_id) {
+  std::lock_guard refresh_lock(refresh_mu_);
   auto tenant = stores_.tenants.get(tenant_id);
   if (!tenant) {
     if (tenant.error().code == ErrorCode::kNotFound) {
@@ -346,6 +347,7 @@ Result<void> IndexSync::refreshTenant(std::string_view tenant_id) {
 }
 
 Result<void> IndexSync::refreshKey(std::string_view tenant_id, std::string_view key_id) {
+  std::lock_guard refresh_lock(refresh_mu_);
   auto key = stores_.api_keys.get(tenant_id, key_id);
   if (!key) {
     return key.error().code == ErrorCode::kNotFound ? Result<void>{} : Result<void>(key.error());

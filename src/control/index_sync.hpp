@@ -93,6 +93,11 @@ class IndexSync {
   std::vector<storage::Route> default_routes_;
 
   std::mutex poll_mu_;  // serialises poll() and loadAll() (one reader of the feed at a time)
+  // Serialises refreshTenant() and refreshKey(), each from its store reads to its install. Without
+  // it, a poll's refresh that read a tenant before an API mutation could install that older
+  // snapshot after the API's own refresh, and the next request would not see the mutation (a
+  // revoked key accepted) until the following poll. Taken after poll_mu_, never before.
+  std::mutex refresh_mu_;
   std::atomic<std::int64_t> last_seq_{0};
 
   std::mutex thread_mu_;  // guards stopping_ for the condition variable
