@@ -1,7 +1,10 @@
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/net.hpp"
 
 namespace livery {
@@ -52,6 +55,12 @@ class PromptCache;
 
 namespace livery::api {
 
+// DNS TXT lookup for the custom-domain ownership check: the records at `name`, each with its
+// character-strings joined; empty when the name has none or does not exist; kUnavailable when
+// the lookup itself failed. Blocking: called on the blocking pool. Production uses the system
+// resolver (api::lookupTxtRecords); tests inject a table.
+using TxtLookup = std::function<Result<std::vector<std::string>>(const std::string& name)>;
+
 // Everything the control-plane HTTP handlers (operator, tenant console, workspace, public pages)
 // use, by reference. Built by app/gateway.cpp; every referenced object outlives the router.
 // Store and control-plane calls block: handlers run them through offload(blocking, …) and then
@@ -80,6 +89,7 @@ struct ApiContext {
   const whitelabel::HostResolver& hosts;
   whitelabel::PromptCache& prompt_cache;
   pipeline::JwtAuthenticator& jwt;  // tenant-signed JWTs (workspace hand-off)
+  TxtLookup txt_lookup;
 };
 
 }  // namespace livery::api

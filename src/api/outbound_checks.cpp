@@ -106,9 +106,9 @@ KeyValidation verdict(bool ok,
   return v;
 }
 
-// TXT records at `name` (blocking: glibc's resolver with a short timeout). Empty when the name
-// has none or does not exist.
-Result<std::vector<std::string>> lookupTxt(const std::string& name) {
+}  // namespace
+
+Result<std::vector<std::string>> lookupTxtRecords(const std::string& name) {
   struct __res_state state {};
   if (res_ninit(&state) != 0) {
     return fail(ErrorCode::kUnavailable, "the DNS resolver is not available");
@@ -156,8 +156,6 @@ Result<std::vector<std::string>> lookupTxt(const std::string& name) {
   }
   return out;
 }
-
-}  // namespace
 
 json::object KeyValidation::toJson() const {
   json::object o;
@@ -278,7 +276,7 @@ net::awaitable<DomainCheck> checkDomainOwnership(ApiContext& ctx,
   DomainCheck result;
   // 1. DNS TXT (proves control of the zone; works for a domain already pointing at Livery).
   auto name = whitelabel::dnsChallengeName(host);
-  auto txt = co_await offload(ctx.blocking, [&name] { return lookupTxt(name); });
+  auto txt = co_await offload(ctx.blocking, [&ctx, &name] { return ctx.txt_lookup(name); });
   if (txt && whitelabel::checkDnsChallenge(*txt, token) == whitelabel::ChallengeOutcome::kPassed) {
     result.passed = true;
     result.method = "dns";

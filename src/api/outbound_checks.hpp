@@ -47,6 +47,10 @@ net::awaitable<KeyValidation> validateProviderKey(ApiContext& ctx,
                                                   std::string options_json,
                                                   const SecretBytes& key);
 
+// TXT records at `name` through glibc's resolver (res_nquery, 2 s per try, one retry): the
+// production TxtLookup. Blocking.
+Result<std::vector<std::string>> lookupTxtRecords(const std::string& name);
+
 struct DomainCheck {
   bool passed = false;
   std::string method;   // "dns", "https", "http"

@@ -9,6 +9,7 @@
 #include "api/api_context.hpp"
 #include "api/control_api.hpp"
 #include "api/gateway_api.hpp"
+#include "api/outbound_checks.hpp"
 #include "app/alert_dispatcher.hpp"
 #include "app/control_events.hpp"
 #include "app/core_services.hpp"
@@ -240,28 +241,30 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
       clock,
       std::chrono::duration_cast<std::chrono::seconds>(c.security.jwt_leeway),
       c.security.jwt_max_token_bytes);
-  p.api = std::make_unique<api::ApiContext>(api::ApiContext{c,
-                                                            clock,
-                                                            log,
-                                                            p.metrics,
-                                                            *p.blocking,
-                                                            *p.core->stores,
-                                                            *p.core->control,
-                                                            *p.sync,
-                                                            *p.directory,
-                                                            *p.core->hasher,
-                                                            *p.core->passwords,
-                                                            *p.core->vault,
-                                                            p.core->random,
-                                                            p.providers,
-                                                            clients,
-                                                            *p.resolver,
-                                                            p.feed,
-                                                            *p.ledger,
-                                                            *p.limiter,
-                                                            *p.hosts,
-                                                            *p.prompt_cache,
-                                                            *p.jwt});
+  p.api = std::make_unique<api::ApiContext>(
+      api::ApiContext{c,
+                      clock,
+                      log,
+                      p.metrics,
+                      *p.blocking,
+                      *p.core->stores,
+                      *p.core->control,
+                      *p.sync,
+                      *p.directory,
+                      *p.core->hasher,
+                      *p.core->passwords,
+                      *p.core->vault,
+                      p.core->random,
+                      p.providers,
+                      clients,
+                      *p.resolver,
+                      p.feed,
+                      *p.ledger,
+                      *p.limiter,
+                      *p.hosts,
+                      *p.prompt_cache,
+                      *p.jwt,
+                      options.txt_lookup ? std::move(options.txt_lookup) : api::lookupTxtRecords});
   p.sessions = api::makeSessionManager(*p.api);
 
   // The request path. Order matters; each line says why it is where it is.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "api/api_context.hpp"
 #include "config/config.hpp"
 
 namespace livery {
@@ -39,6 +40,7 @@ namespace livery::app {
 struct GatewayOptions {
   std::shared_ptr<LogSink> log_sink;  // default: asynchronous stderr/file sink
   const Clock* clock = nullptr;       // default: SystemClock
+  api::TxtLookup txt_lookup;          // default: the system resolver (api::lookupTxtRecords)
 };
 
 // The composition root: the one place that knows every concrete type. It builds the stores,

@@ -26,8 +26,14 @@ GatewayHarness::GatewayHarness(Tweak tweak, FakeUpstreamOptions upstream, const 
   if (tweak) {
     tweak(cfg);
   }
-  gateway_ = std::make_unique<app::Gateway>(std::move(cfg),
-                                            app::GatewayOptions{.log_sink = logs_, .clock = clock});
+  auto txt_lookup = [txt = txt_](const std::string& name) -> Result<std::vector<std::string>> {
+    std::lock_guard lock(txt->mu);
+    auto it = txt->records.find(name);
+    return it == txt->records.end() ? std::vector<std::string>{} : it->second;
+  };
+  gateway_ = std::make_unique<app::Gateway>(
+      std::move(cfg),
+      app::GatewayOptions{.log_sink = logs_, .clock = clock, .txt_lookup = txt_lookup});
   gateway_->start();
   waiter_ = std::thread([g = gateway_.get()] { g->wait(); });
 }
@@ -45,6 +51,11 @@ void GatewayHarness::stop() {
   if (waiter_.joinable()) {
     waiter_.join();
   }
+}
+
+void GatewayHarness::setTxtRecords(const std::string& name, std::vector<std::string> records) {
+  std::lock_guard lock(txt_->mu);
+  txt_->records[name] = std::move(records);
 }
 
 storage::Plan GatewayHarness::createPlan(const std::string& id,

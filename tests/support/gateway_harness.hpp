@@ -1,7 +1,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +70,9 @@ class GatewayHarness {
   std::string issueKey(const std::string& tenant_id, control::KeySpec spec = {});
   // Applies pending changes to the indexes now.
   void refresh();
+  // The DNS TXT records the gateway's domain-ownership check finds at `name`. The table stands in
+  // for DNS: a name never set here does not exist, so no test depends on the network.
+  void setTxtRecords(const std::string& name, std::vector<std::string> records);
 
   // --- requests ---
   TestHttpClient client() const { return TestHttpClient("127.0.0.1", port()); }
@@ -84,6 +89,11 @@ class GatewayHarness {
   TempDir dir_;
   std::string data_dir_;
   std::shared_ptr<MemoryLogSink> logs_;
+  struct TxtTable {
+    std::mutex mu;  // guards records (lookups run on the gateway's blocking pool)
+    std::map<std::string, std::vector<std::string>> records;
+  };
+  std::shared_ptr<TxtTable> txt_ = std::make_shared<TxtTable>();
   std::unique_ptr<FakeUpstream> upstream_;
   std::unique_ptr<app::Gateway> gateway_;
   std::thread waiter_;

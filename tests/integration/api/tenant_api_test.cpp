@@ -266,6 +266,66 @@ TEST_F(TenantApiTest, DomainsStartPendingAndAreClaimedOnce) {
   EXPECT_TRUE(parseObject(a.get("/api/v1/domains")).at("data").as_array().empty());
 }
 
+TEST_F(TenantApiTest, ADomainWhoseTxtRecordHoldsTheTokenGoesLiveForItsTenantOnly) {
+  createTenant("alpha");
+  createTenant("bravo");
+  auto a = consoleAs("alpha");
+  auto created = a.post("/api/v1/domains", R"({"host":"chat.alpha.test"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto token = str(parseObject(created).at("verification").at("token"));
+  const std::string txt_name = "_livery-challenge.chat.alpha.test";
+  auto on = [&](const std::string& host, const std::string& path) {
+    return h_->client().get(path, {{"Host", host}});
+  };
+  EXPECT_EQ(on("chat.alpha.test", "/branding.json").status, 404) << "pending: not served";
+
+  // Near misses prove nothing: the token inside a longer record, a truncated token, the TXT
+  // record of another name.
+  h_->setTxtRecords(txt_name, {"v=spf1 -all", "x" + token, token.substr(1)});
+  h_->setTxtRecords("_livery-challenge.alpha.test", {token});
+  auto miss = a.post("/api/v1/domains/chat.alpha.test/verify");
+  ASSERT_EQ(miss.status, 200) << miss.body;
+  auto m = parseObject(miss);
+  EXPECT_EQ(str(m.at("status")), "pending");
+  EXPECT_FALSE(m.at("check").at("passed").as_bool());
+  EXPECT_EQ(on("chat.alpha.test", "/branding.json").status, 404);
+
+  // The exact token, among other records, passes: verified and, with TLS terminated in front
+  // of Livery, active at once.
+  h_->setTxtRecords(txt_name, {"v=spf1 -all", token});
+  auto pass = a.post("/api/v1/domains/chat.alpha.test/verify");
+  ASSERT_EQ(pass.status, 200) << pass.body;
+  auto v = parseObject(pass);
+  EXPECT_EQ(str(v.at("status")), "active");
+  EXPECT_TRUE(v.at("check").at("passed").as_bool());
+  EXPECT_EQ(str(v.at("check").at("method")), "dns");
+  EXPECT_NE(str(v.at("check").at("message")).find(txt_name), std::string::npos);
+  auto listed = parseObject(a.get("/api/v1/domains")).at("data").as_array();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(str(listed[0].at("status")), "active");
+  EXPECT_NE(a.get("/api/v1/audit").body.find("domain.status_changed"), std::string::npos);
+
+  // The domain now serves alpha's brand, the same documents as alpha's own host, and nothing
+  // of bravo's.
+  auto served = on("chat.alpha.test", "/branding.json");
+  ASSERT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(served.body, on(tenantHost("alpha"), "/branding.json").body);
+  EXPECT_NE(served.body.find("alpha agency"), std::string::npos);
+  EXPECT_EQ(served.body.find("bravo"), std::string::npos);
+
+  // Checking again changes nothing; bravo can neither check nor remove it.
+  auto again = parseObject(a.post("/api/v1/domains/chat.alpha.test/verify"));
+  EXPECT_EQ(str(again.at("status")), "active");
+  auto b = consoleAs("bravo");
+  EXPECT_EQ(b.post("/api/v1/domains/chat.alpha.test/verify").status, 404);
+  EXPECT_EQ(b.post("/api/v1/domains", R"({"host":"chat.alpha.test"})").status, 409);
+  EXPECT_EQ(on("chat.alpha.test", "/branding.json").status, 200);
+
+  // Removed: no longer served.
+  EXPECT_EQ(a.del("/api/v1/domains/chat.alpha.test").status, 204);
+  EXPECT_EQ(on("chat.alpha.test", "/branding.json").status, 404);
+}
+
 TEST_F(TenantApiTest, RoutesUseOnlyTheTenantsOwnCredentials) {
   auto a = createTenant("alpha");
   auto b = createTenant("bravo");
