@@ -42,12 +42,19 @@ async function script(kind) {
     await call('PUT', '/api/v1/branding', { display_name: 'Parity Studio', primary_color: '#0f766e' });
     await call('PUT', '/api/v1/branding', { primary_color: 'teal' });
     await call('PUT', '/api/v1/webhook', { url: 'http://127.0.0.1:9/hook' });
+    const jwk = await call('POST', '/api/v1/jwt-keys', { kid: 'app-1', algorithm: 'HS256', secret: 'p'.repeat(40), audience: 'parity' });
+    await call('POST', '/api/v1/jwt-keys', { kid: 'app-1', algorithm: 'HS256', secret: 'q'.repeat(40) });
+    await call('POST', '/api/v1/jwt-keys', { kid: 'app 2', algorithm: 'HS256', secret: 'q'.repeat(40) });
+    await call('POST', '/api/v1/jwt-keys', { kid: 'app-3', algorithm: 'HS256', secret: 'short' });
+    await call('POST', '/api/v1/jwt-keys', { kid: 'app-4', algorithm: 'RS256', secret: 'q'.repeat(40) });
     for (const p of ['/api/v1/auth/me', '/api/v1/credentials', '/api/v1/routes', '/api/v1/keys', '/api/v1/users', '/api/v1/admins',
                      '/api/v1/domains', '/api/v1/prompts', '/api/v1/webhook', '/api/v1/alerts', '/api/v1/quota', '/api/v1/branding',
-                     '/api/v1/usage?group_by=day', '/api/v1/usage?group_by=model', '/branding.json']) {
+                     '/api/v1/usage?group_by=day', '/api/v1/usage?group_by=model', '/branding.json', '/api/v1/jwt-keys']) {
       await call('GET', p);
     }
     await call('DELETE', `/api/v1/keys/${key.id}`);
+    await call('DELETE', `/api/v1/jwt-keys/${jwk.id}`);
+    await call('DELETE', `/api/v1/jwt-keys/${jwk.id}`);
 
     const ujar = {};
     const ulogin = await note('POST /api/v1/workspace/login', request(b.port, 'parity.localhost', 'POST', '/api/v1/workspace/login', { body: { email: 'user@parity.test', password: kPassword }, jar: ujar }));

@@ -13,7 +13,7 @@ before(async () => { world = await startWorld(); });
 after(async () => { await world?.close(); });
 
 const kConsoleRoutes = ['/overview', '/playground', '/usage', '/credentials', '/routes', '/prompts', '/keys', '/branding',
-                        '/domains', '/users', '/team', '/alerts', '/audit'];
+                        '/domains', '/users', '/team', '/app-sign-in', '/alerts', '/audit'];
 const kOperatorRoutes = ['/tenants', '/plans', '/usage', '/health', '/alerts'];
 
 /** Watches a page: script errors and failed same-origin calls, minus the ones `expected` allows. */

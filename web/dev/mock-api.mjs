@@ -53,7 +53,7 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
     const t = { id: id('tnt'), slug, display_name, status: 'active', suspended_reason: '', plan_id, overrides: {}, mock_response_enabled: true, created_at: now() };
     db.tenants.push(t);
     db.t.set(t.id, {
-      admins: [], endusers: [], credentials: [], keys: [], routes: [], domains: [], prompts: [], conversations: [], usage: [], assets: new Map(),
+      admins: [], endusers: [], credentials: [], keys: [], routes: [], domains: [], jwtKeys: [], prompts: [], conversations: [], usage: [], assets: new Map(),
       branding: { display_name, primary_color: '#2563eb', accent_color: '#0f172a', logo: null, favicon: null, support_email: '', footer_text: '' },
       webhook: null,
     });
@@ -365,6 +365,31 @@ export async function startMockApi({ port = 0, upstream = null, distDir = path.j
       if (!d) return err(res, 404, 'No such domain.');
       if (mm[2]) return send(res, 200, d);
       if (method === 'DELETE') { st.domains = st.domains.filter((x) => x !== d); return send(res, 204, ''); }
+    }
+    if (p === '/api/v1/jwt-keys' && method === 'GET') {
+      return send(res, 200, { data: st.jwtKeys.map((k) => ({ ...k, format: k.algorithm === 'HS256' ? 'secret' : k.jwks ? 'jwks' : 'pem' })).map(({ jwks, ...k }) => k) });
+    }
+    if (p === '/api/v1/jwt-keys' && method === 'POST') {
+      const bad = (param, message) => send(res, 400, { error: { message, type: 'invalid_request_error', param, code: null } });
+      if (!/^[A-Za-z0-9._:-]{1,128}$/.test(body.kid ?? '')) return bad('kid', 'kid may contain letters, digits and . _ : -');
+      if (!['HS256', 'RS256', 'ES256'].includes(body.algorithm)) return bad('algorithm', 'algorithm must be HS256, RS256 or ES256');
+      if (['secret', 'public_pem', 'jwks'].filter((f) => body[f] !== undefined).length !== 1) return bad('public_pem', "give exactly one of 'secret' (HS256), 'public_pem' or 'jwks'");
+      if (body.algorithm === 'HS256' && Buffer.byteLength(body.secret ?? '') < 32) return bad('secret', 'an HS256 secret needs at least 32 bytes');
+      if (body.algorithm !== 'HS256' && body.secret !== undefined) return bad('secret', "'secret' is only for HS256 keys");
+      if (st.jwtKeys.some((k) => k.kid === body.kid)) return err(res, 409, 'A JWT key with this kid already exists.', 'conflict');
+      const k = { id: id('jwk'), kid: body.kid, algorithm: body.algorithm, issuer: body.issuer ?? '', audience: body.audience ?? '',
+                  has_public_key: body.algorithm !== 'HS256', created_at: now(), jwks: body.jwks !== undefined };
+      st.jwtKeys.push(k);
+      audit(tenant.id, actor, 'jwt_key.added', { kid: k.kid });
+      const { jwks, ...out } = k;
+      return send(res, 201, out);
+    }
+    if ((mm = m(/^\/api\/v1\/jwt-keys\/([^/]+)$/)) && method === 'DELETE') {
+      const k = st.jwtKeys.find((x) => x.id === decodeURIComponent(mm[1]));
+      if (!k) return err(res, 404, 'No such JWT key.');
+      st.jwtKeys = st.jwtKeys.filter((x) => x !== k);
+      audit(tenant.id, actor, 'jwt_key.deleted', { kid: k.kid });
+      return send(res, 204, '');
     }
     if (p === '/api/v1/routes' && method === 'GET') return send(res, 200, { data: st.routes.map((r) => ({ ...r, inherited: false })) });
     if ((mm = m(/^\/api\/v1\/routes\/([^/]+)$/))) {

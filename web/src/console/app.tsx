@@ -16,6 +16,7 @@ import { AuditPage } from './pages/audit';
 import { BrandingPage } from './pages/branding';
 import { CredentialsPage } from './pages/credentials';
 import { DomainsPage } from './pages/domains';
+import { JwtKeysPage } from './pages/jwt-keys';
 import { OverviewPage } from './pages/overview';
 import { PlaygroundPage } from './pages/playground';
 import { PromptsPage } from './pages/prompts';
@@ -136,6 +137,7 @@ const kNav: NavItem[] = [
   { route: '/domains', label: 'Domains', section: 'Brand' },
   { route: '/users', label: 'End users', section: 'People' },
   { route: '/team', label: 'Team', section: 'People' },
+  { route: '/app-sign-in', label: 'App sign-in', section: 'People' },
   { route: '/alerts', label: 'Alerts & webhook', section: 'Monitor' },
   { route: '/audit', label: 'Audit log', section: 'Monitor' },
 ];
@@ -152,6 +154,7 @@ function pageFor(route: string): ComponentChildren {
     case '/domains': return <DomainsPage />;
     case '/users': return <UsersPage />;
     case '/team': return <TeamPage />;
+    case '/app-sign-in': return <JwtKeysPage />;
     case '/alerts': return <AlertsPage />;
     case '/audit': return <AuditPage />;
     default: return <OverviewPage />;

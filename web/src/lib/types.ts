@@ -199,21 +199,26 @@ export interface DomainVerification {
   dns_txt_name: string;
 }
 
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+/** A key the tenant's app signs workspace hand-off JWTs with; the secret is never returned. */
+export interface JwtKey {
+  id: string;
+  kid: string;
+  algorithm: JwtAlgorithm;
+  issuer: string;
+  audience: string;
+  has_public_key: boolean;
+  created_at: number;
+  format?: 'secret' | 'pem' | 'jwks';  // in the list only
+}
+
 export interface Domain {
   host: string;
   status: 'pending' | 'verified' | 'active';
   created_at: number;
   verified_at: number | null;
   verification?: DomainVerification;
-}
-
-export interface JwtKey {
-  id: string;
-  kid: string;
-  algorithm: string;
-  issuer?: string;
-  audience?: string;
-  created_at: number;
 }
 
 export interface ChatMessage {
