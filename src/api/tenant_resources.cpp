@@ -30,6 +30,7 @@
 #include "crypto/jwt.hpp"
 #include "crypto/password.hpp"
 #include "http/router.hpp"
+#include "limits/limiter.hpp"
 #include "providers/registry.hpp"
 #include "storage/stores.hpp"
 #include "tenancy/directory.hpp"
@@ -1268,25 +1269,35 @@ class TenantResources {
       co_return fail(ex, notFound("tenant"));
     }
     auto since = monthStartMs(ctx_.clock);
+    const std::string period = monthName(ctx_.clock);
     auto& stores = ctx_.stores;
-    auto used =
-        co_await blocking([&] { return stores.usage.tenantTokensSince(scope.tenant_id, since); });
+    auto& limiter = ctx_.limiter;
+    std::uint64_t reserved = 0;
+    auto used = co_await blocking([&]() -> Result<std::uint64_t> {
+      // The ledger is the authoritative "used"; the limiter holds what requests in flight have
+      // reserved. A limits store that cannot be read shows nothing reserved rather than failing
+      // the page.
+      if (auto held = limiter.quotaUsage(limits::LimitScope::kTenant, scope.tenant_id, "", period);
+          held) {
+        reserved = held->reserved;
+      }
+      return stores.usage.tenantTokensSince(scope.tenant_id, since);
+    });
     if (!used) {
       co_return fail(ex, used.error());
     }
     const auto& limits = state->limits;
+    const std::uint64_t taken = *used + reserved;
     json::object out;
-    out["period"] = monthName(ctx_.clock);
+    out["period"] = period;
     out["period_start"] = since;
     out["limit"] = limits.monthly_token_quota;
     out["used"] = *used;
-    // In-flight reservations live in the limiter, which exposes no per-tenant read; the ledger
-    // is the authoritative "used" figure.
-    out["reserved"] = 0;
+    out["reserved"] = reserved;
     out["remaining"] =
         limits.monthly_token_quota == 0
             ? json::value(nullptr)
-            : json::value(limits.monthly_token_quota > *used ? limits.monthly_token_quota - *used
+            : json::value(limits.monthly_token_quota > taken ? limits.monthly_token_quota - taken
                                                              : std::uint64_t{0});
     out["rpm"] = limits.rpm;
     out["tpm"] = limits.tpm;

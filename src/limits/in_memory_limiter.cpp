@@ -125,29 +125,6 @@ std::int32_t monthIndex(Clock::WallTime t) {
          1;
 }
 
-// "YYYY-MM" → month index; -1 when malformed.
-std::int32_t monthIndex(std::string_view period) {
-  if (period.size() != 7 || period[4] != '-') {
-    return -1;
-  }
-  int year = 0;
-  int month = 0;
-  for (std::size_t i = 0; i < 7; ++i) {
-    if (i == 4) {
-      continue;
-    }
-    const char c = period[i];
-    if (c < '0' || c > '9') {
-      return -1;
-    }
-    (i < 4 ? year : month) = (i < 4 ? year : month) * 10 + (c - '0');
-  }
-  if (month < 1 || month > 12) {
-    return -1;
-  }
-  return year * 12 + month - 1;
-}
-
 struct ScopeView {
   LimitScope scope;
   std::string_view id;
@@ -513,7 +490,7 @@ Result<void> InMemoryLimiter::finish(const ReservationTicket& ticket,
   if (!adjust_rates && !ticket.quota_tenant && !ticket.quota_api_key) {
     return {};  // nothing was reserved
   }
-  const std::int32_t month = monthIndex(ticket.period);
+  const std::int32_t month = periodIndex(ticket.period);
   // The subjects' hashes were computed by admit(); the strings are compared, not hashed again.
   const auto subject = [&](std::size_t scope) {
     return Subject{ticket.subject_hash[scope],
@@ -563,7 +540,7 @@ void InMemoryLimiter::seedQuotaUsage(LimitScope scope,
                                      std::string_view id,
                                      std::string_view period,
                                      std::uint64_t used_tokens) {
-  const std::int32_t month = monthIndex(period);
+  const std::int32_t month = periodIndex(period);
   if (month < 0) {
     return;
   }
@@ -581,6 +558,24 @@ void InMemoryLimiter::seedQuotaUsage(LimitScope scope,
     r.reserved = 0;
   }
   r.used = used_tokens;
+}
+
+Result<QuotaUsage> InMemoryLimiter::quotaUsage(LimitScope scope,
+                                               std::string_view tenant_id,
+                                               std::string_view id,
+                                               std::string_view period) {
+  const std::int32_t month = periodIndex(period);
+  if (month < 0) {
+    return fail(ErrorCode::kBadRequest, "period must be YYYY-MM");
+  }
+  const std::size_t tenant_hash = hashOf(tenant_id);
+  Shard& shard = shardFor(tenant_hash);
+  std::lock_guard lock(shard.mu);
+  const Record* r = shard.records.find(subjectOf(scope, tenant_id, tenant_hash, id));
+  if (r == nullptr || r->month != month) {
+    return QuotaUsage{};
+  }
+  return QuotaUsage{r->used, r->reserved};
 }
 
 std::size_t InMemoryLimiter::entryCount() const {

@@ -45,6 +45,11 @@ class InMemoryLimiter final : public Limiter {
                       std::string_view period,
                       std::uint64_t used_tokens);
 
+  [[nodiscard]] Result<QuotaUsage> quotaUsage(LimitScope scope,
+                                              std::string_view tenant_id,
+                                              std::string_view id,
+                                              std::string_view period) override;
+
   // Entries currently stored (for tests and a gauge).
   std::size_t entryCount() const;
 

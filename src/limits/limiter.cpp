@@ -52,6 +52,28 @@ std::string formatResetDuration(std::chrono::milliseconds d) {
   return out;
 }
 
+std::int32_t periodIndex(std::string_view period) {
+  if (period.size() != 7 || period[4] != '-') {
+    return -1;
+  }
+  int year = 0;
+  int month = 0;
+  for (std::size_t i = 0; i < 7; ++i) {
+    if (i == 4) {
+      continue;
+    }
+    const char c = period[i];
+    if (c < '0' || c > '9') {
+      return -1;
+    }
+    (i < 4 ? year : month) = (i < 4 ? year : month) * 10 + (c - '0');
+  }
+  if (month < 1 || month > 12) {
+    return -1;
+  }
+  return year * 12 + month - 1;
+}
+
 std::string monthPeriod(std::chrono::system_clock::time_point t) {
   const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
   // Hand-formatted: this runs on every admission that has a quota.

@@ -84,6 +84,8 @@ std::string formatResetDuration(std::chrono::milliseconds d);
 
 // "2026-05" for the UTC calendar month containing `t`.
 std::string monthPeriod(std::chrono::system_clock::time_point t);
+// "YYYY-MM" → year * 12 + month - 1; -1 when malformed.
+std::int32_t periodIndex(std::string_view period);
 
 class Limiter;
 
@@ -162,12 +164,26 @@ struct Decision {
 // safe to call concurrently from any thread. isBlocking() implementations do network I/O in
 // admit() and in Reservation::settle/cancel: the gateway runs those on a thread pool
 // (core/offload.hpp). A Limiter must outlive every Reservation it returned.
+// A monthly quota as the limiter holds it in one period.
+struct QuotaUsage {
+  std::uint64_t used = 0;      // settled tokens (the ledger is the authoritative figure)
+  std::uint64_t reserved = 0;  // tokens reserved by admitted requests not yet settled
+};
+
 class Limiter {
  public:
   virtual ~Limiter() = default;
 
   [[nodiscard]] virtual Decision admit(const AdmissionRequest& request) = 0;
   virtual bool isBlocking() const noexcept = 0;
+  // The monthly quota of `scope` (kTenant: `id` ignored; kApiKey: `id` = the key id) in `period`
+  // ("YYYY-MM"): zeros when the limiter holds nothing for it. Reservations that expired unsettled
+  // (a backend with reservation expiry) are not counted. kBadRequest for a malformed period;
+  // kUnavailable when a shared store cannot be read. For a blocking limiter this is network I/O.
+  [[nodiscard]] virtual Result<QuotaUsage> quotaUsage(LimitScope scope,
+                                                      std::string_view tenant_id,
+                                                      std::string_view id,
+                                                      std::string_view period) = 0;
 
  protected:
   friend class Reservation;

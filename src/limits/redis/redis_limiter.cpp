@@ -369,6 +369,41 @@ Decision RedisLimiter::admit(const AdmissionRequest& request) {
   return decision;
 }
 
+Result<QuotaUsage> RedisLimiter::quotaUsage(LimitScope scope,
+                                            std::string_view tenant_id,
+                                            std::string_view id,
+                                            std::string_view period) {
+  if (periodIndex(period) < 0) {
+    return fail(ErrorCode::kBadRequest, "period must be YYYY-MM");
+  }
+  if (scope == LimitScope::kTenant) {
+    id = {};
+  }
+  if (isDown()) {
+    return fail(ErrorCode::kUnavailable, "limits store unavailable", "redis marked down");
+  }
+  ScriptCall call{redis_scripts::quotaUsage(), {}, {}};
+  call.keys.push_back(quotaKey("q", tenant_id, scope, period, id));
+  call.keys.push_back(quotaKey("qr", tenant_id, scope, period, id));
+  call.args.push_back(nowArg());
+  bool transport_failure = false;
+  auto reply = evalScript(call, transport_failure);
+  if (!reply) {
+    onFailure(reply.error(), transport_failure);
+    return reply.error();
+  }
+  const redisReply& r = **reply;
+  if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 || r.element[0]->type != REDIS_REPLY_INTEGER ||
+      r.element[1]->type != REDIS_REPLY_INTEGER) {
+    return fail(ErrorCode::kUnavailable,
+                "limits store unavailable",
+                fmt::format("redis {}: unexpected quota usage reply", endpoint_text_));
+  }
+  onSuccess();
+  return QuotaUsage{static_cast<std::uint64_t>(std::max<long long>(r.element[0]->integer, 0)),
+                    static_cast<std::uint64_t>(std::max<long long>(r.element[1]->integer, 0))};
+}
+
 Result<void> RedisLimiter::finish(const ReservationTicket& ticket,
                                   std::optional<std::uint64_t> actual_tokens) {
   const std::uint64_t actual = actual_tokens.value_or(0);

@@ -82,6 +82,11 @@ class RedisLimiter final : public Limiter {
 
   [[nodiscard]] Decision admit(const AdmissionRequest& request) override;
   bool isBlocking() const noexcept override { return true; }
+  // kUnavailable while Redis is down or unreadable (the fallback holds no quota state).
+  [[nodiscard]] Result<QuotaUsage> quotaUsage(LimitScope scope,
+                                              std::string_view tenant_id,
+                                              std::string_view id,
+                                              std::string_view period) override;
 
   // True while Redis is considered down (decisions come from the fallback).
   bool degraded() const noexcept { return degraded_.load(std::memory_order_relaxed); }

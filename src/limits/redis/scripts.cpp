@@ -150,6 +150,27 @@ end
 return 1
 )lua";
 
+// KEYS: [1] a quota period's hash, [2] its reservation zset. ARGV: [1] now in µs ('' = Redis
+// TIME). Returns {used, reserved}, less the reservations that expired unsettled (the first 1000
+// of them; the next admission releases them). Writes nothing.
+constexpr std::string_view kQuotaUsage = R"lua(
+local now
+if ARGV[1] ~= '' then
+  now = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local v = redis.call('HMGET', KEYS[1], 'used', 'reserved')
+local used, reserved = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('%d', now), 'LIMIT', 0, 1000)
+for _, id in ipairs(expired) do
+  reserved = reserved - (tonumber(redis.call('HGET', KEYS[1], 'r:' .. id)) or 0)
+end
+if reserved < 0 then reserved = 0 end
+return {used, reserved}
+)lua";
+
 std::string sha1Hex(std::string_view text) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
@@ -175,6 +196,11 @@ const Script& admit() {
 
 const Script& settle() {
   static const Script kScript{kSettle, sha1Hex(kSettle)};  // immutable after first use
+  return kScript;
+}
+
+const Script& quotaUsage() {
+  static const Script kScript{kQuotaUsage, sha1Hex(kQuotaUsage)};  // immutable after first use
   return kScript;
 }
 

@@ -16,5 +16,7 @@ struct Script {
 const Script& admit();
 // settle / cancel: release a reservation, charge the actual usage, adjust tokens-per-minute TATs.
 const Script& settle();
+// quota usage: a quota period's used and live reserved tokens (read only).
+const Script& quotaUsage();
 
 }  // namespace livery::limits::redis_scripts

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -407,7 +408,30 @@ TEST_F(TenantApiTest, QuotaShowsTheMonthsUseAgainstThePlan) {
   ASSERT_EQ(h_->chat(key, GatewayHarness::simpleChat("gpt-4o"), host("acme")).status, 200);
   auto after = parseObject(c.get("/api/v1/quota"));
   EXPECT_GT(after.at("used").as_int64(), 0);
+  EXPECT_EQ(after.at("reserved").as_int64(), 0);
   EXPECT_EQ(after.at("remaining").as_int64(), 100000 - after.at("used").as_int64());
+
+  // While a request is in flight its estimate is reserved: shown, and not remaining.
+  h_->upstream().push("*", testing::FakeBehaviour::delayHead(std::chrono::milliseconds(1500)));
+  std::thread slow([&] {
+    EXPECT_EQ(h_->chat(key, GatewayHarness::simpleChat("gpt-4o"), host("acme")).status, 200);
+  });
+  std::int64_t reserved = 0;
+  json::object during;
+  for (int i = 0; i < 100 && reserved == 0; ++i) {
+    during = parseObject(c.get("/api/v1/quota"));
+    reserved = during.at("reserved").as_int64();
+    if (reserved == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_GT(reserved, 0) << "the in-flight request's reservation is shown";
+  EXPECT_EQ(during.at("used").as_int64(), after.at("used").as_int64());
+  EXPECT_EQ(during.at("remaining").as_int64(), 100000 - after.at("used").as_int64() - reserved);
+  slow.join();
+  auto settled = parseObject(c.get("/api/v1/quota"));
+  EXPECT_EQ(settled.at("reserved").as_int64(), 0);
+  EXPECT_GT(settled.at("used").as_int64(), after.at("used").as_int64());
 }
 
 TEST_F(TenantApiTest, UsageCsvCellsCannotStartAFormula) {

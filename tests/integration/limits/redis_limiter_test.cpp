@@ -230,7 +230,14 @@ TEST(RedisLimiterTest, ReservationsOfANodeThatLostRedisExpire) {
   Node survivor(url, clock, options);
   q.estimated_tokens = 1;
   EXPECT_EQ(survivor.limiter.admit(q).rejection->code, ErrorCode::kQuotaExceeded);
+  const std::string period = monthPeriod(clock.wallNow());
+  auto held_usage = survivor.limiter.quotaUsage(LimitScope::kTenant, tenant, "", period);
+  ASSERT_TRUE(held_usage);
+  EXPECT_EQ(held_usage->reserved, 1000u);
   clock.advance(seconds(61));  // the reservation's ttl has passed: the next admission frees it
+  auto expired_usage = survivor.limiter.quotaUsage(LimitScope::kTenant, tenant, "", period);
+  ASSERT_TRUE(expired_usage);
+  EXPECT_EQ(expired_usage->reserved, 0u) << "an expired reservation is not shown as held";
   q.estimated_tokens = 1000;
   Decision after = survivor.limiter.admit(q);
   EXPECT_TRUE(after.admitted());

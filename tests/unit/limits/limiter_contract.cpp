@@ -307,6 +307,50 @@ TEST_P(LimiterContractTest, HeadersReportTheMostConstrainingLimit) {
   EXPECT_EQ(lines[2].second, "1s");
 }
 
+TEST_P(LimiterContractTest, QuotaUsageShowsReservationsUntilTheySettle) {
+  const std::string period = monthPeriod(clock().wallNow());
+  const auto usage = [&](LimitScope scope, const std::string& tenant, std::string_view id) {
+    auto u = limiter().quotaUsage(scope, tenant, id, period);
+    EXPECT_TRUE(u) << u.error().log_detail;
+    return u ? std::pair{u->used, u->reserved}
+             : std::pair<std::uint64_t, std::uint64_t>{~0ULL, ~0ULL};
+  };
+  using P = std::pair<std::uint64_t, std::uint64_t>;
+  EXPECT_EQ(usage(LimitScope::kTenant, tenant(), ""), (P{0, 0})) << "nothing held yet";
+
+  auto r = requestFor(tenant());
+  r.tenant_monthly_quota = 10'000;
+  r.api_key_id = "key_u";
+  r.api_key_monthly_quota = 5'000;
+  r.estimated_tokens = 300;
+  Decision a = limiter().admit(r);
+  ASSERT_TRUE(a.admitted());
+  r.estimated_tokens = 200;
+  Decision b = limiter().admit(r);
+  ASSERT_TRUE(b.admitted());
+  EXPECT_EQ(usage(LimitScope::kTenant, tenant(), ""), (P{0, 500}));
+  EXPECT_EQ(usage(LimitScope::kTenant, tenant(), "ignored"), (P{0, 500})) << "no id for a tenant";
+  EXPECT_EQ(usage(LimitScope::kApiKey, tenant(), "key_u"), (P{0, 500}));
+  EXPECT_EQ(usage(LimitScope::kApiKey, tenant(), "key_other"), (P{0, 0}));
+  EXPECT_EQ(usage(LimitScope::kTenant, otherTenant(), ""), (P{0, 0})) << "tenants are apart";
+
+  ASSERT_TRUE(a.reservation.settle(120));
+  EXPECT_EQ(usage(LimitScope::kTenant, tenant(), ""), (P{120, 200}));
+  ASSERT_TRUE(b.reservation.cancel());
+  EXPECT_EQ(usage(LimitScope::kTenant, tenant(), ""), (P{120, 0}));
+  EXPECT_EQ(usage(LimitScope::kApiKey, tenant(), "key_u"), (P{120, 0}));
+
+  // Another month holds nothing; a malformed period is refused.
+  auto other = limiter().quotaUsage(LimitScope::kTenant, tenant(), "", "1999-01");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->used + other->reserved, 0u);
+  for (std::string_view bad : {"", "2026-13", "2026-00", "26-01", "2026/01", "2026-1x"}) {
+    auto refused = limiter().quotaUsage(LimitScope::kTenant, tenant(), "", bad);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::kBadRequest) << bad;
+  }
+}
+
 TEST_P(LimiterContractTest, QuotaResetsAtTheUtcMonthBoundary) {
   using namespace std::chrono;  // NOLINT(google-build-using-namespace): calendar literals
   remake({.wall_start = sys_days{2026y / January / 31} + 23h + 59min + 30s});
