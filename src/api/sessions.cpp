@@ -53,55 +53,30 @@ constexpr ThrottlePolicy kPerAccount{5, storage::Millis{15} * 60 * 1000};
 // Per client address: generous enough for an office behind one NAT, tight enough to stop a
 // spray over many accounts.
 constexpr ThrottlePolicy kPerAddress{20, storage::Millis{15} * 60 * 1000};
-constexpr std::size_t kMaxThrottleEntries = 100'000;
+// Windows are pruned once they are older than the longest window.
+constexpr storage::Millis kLongestThrottleWindow =
+    std::max(kPerAccount.window_ms, kPerAddress.window_ms);
 
-// Counts failed sign-ins per key. Thread-safe.
-class LoginThrottle {
- public:
-  // Seconds until the key may try again, when it is blocked now.
-  std::optional<int> blocked(const std::string& key,
-                             const ThrottlePolicy& policy,
-                             storage::Millis now) const {
-    std::lock_guard lock(mu_);
-    auto it = windows_.find(key);
-    if (it == windows_.end() || now - it->second.start >= policy.window_ms ||
-        it->second.count < policy.max_failures) {
-      return std::nullopt;
+// Seconds until `key` may try again when its window is full; nullopt when it may try now.
+// The windows live in the shared store (storage/login_throttle_store.hpp), so the limits hold
+// across every node of a fleet. Blocking.
+Result<std::optional<int>> throttleWait(storage::LoginThrottleStore& store,
+                                        std::span<const unsigned char> key,
+                                        const ThrottlePolicy& policy,
+                                        storage::Millis now) {
+  auto w = store.openWindow(key, policy.window_ms);
+  if (!w) {
+    if (w.error().code == ErrorCode::kNotFound) {
+      return std::optional<int>{};
     }
-    auto left_ms = it->second.start + policy.window_ms - now;
-    return static_cast<int>((left_ms + 999) / 1000);
+    return w.error();
   }
-
-  void failure(const std::string& key, const ThrottlePolicy& policy, storage::Millis now) {
-    std::lock_guard lock(mu_);
-    if (windows_.size() >= kMaxThrottleEntries) {
-      std::erase_if(windows_,
-                    [&](const auto& kv) { return now - kv.second.start >= policy.window_ms; });
-      if (windows_.size() >= kMaxThrottleEntries) {
-        windows_.clear();  // bounded memory wins; the per-address limit still applies afresh
-      }
-    }
-    auto& w = windows_[key];
-    if (w.count == 0 || now - w.start >= policy.window_ms) {
-      w.start = now;
-      w.count = 0;
-    }
-    ++w.count;
+  if (w->failures < policy.max_failures) {
+    return std::optional<int>{};
   }
-
-  void reset(const std::string& key) {
-    std::lock_guard lock(mu_);
-    windows_.erase(key);
-  }
-
- private:
-  struct Window {
-    storage::Millis start = 0;
-    std::uint32_t count = 0;
-  };
-  mutable std::mutex mu_;  // guards windows_
-  std::unordered_map<std::string, Window> windows_;
-};
+  const storage::Millis left_ms = w->start + policy.window_ms - now;
+  return std::optional<int>{static_cast<int>((std::max<storage::Millis>(left_ms, 1) + 999) / 1000)};
+}
 
 std::string digestKey(const crypto::KeyHasher::Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};  // NOLINT(*-reinterpret-cast)
@@ -348,23 +323,15 @@ class CookieSessions final : public SessionManager {
     auto surface = surfaceOf(kind);
     auto ip = clientIp(request);
     auto lower = whitelabel::asciiLower(email);
-    auto account_key = fmt::format("acct\x1f{}\x1f{}\x1f{}", tenant_id, kind, lower);
-    auto address_key = "ip\x1f" + ip;
-    auto now = ctx_.clock.unixMillis();
-    auto wait_a = throttle_.blocked(account_key, kPerAccount, now);
-    auto wait_b = throttle_.blocked(address_key, kPerAddress, now);
-    if (wait_a || wait_b) {
-      count(surface, "throttled");
-      LIVERY_LOG(ctx_.log,
-                 Warn,
-                 "login_throttled",
-                 {"surface", surface},
-                 {"tenant_id", tenant_id},
-                 {"client_ip", ip});
-      co_return throttled(std::max(wait_a.value_or(0), wait_b.value_or(0)));
+    // The store keeps only keyed digests of these: no e-mail address or IP in clear.
+    auto account_key = throttleKey(fmt::format("acct\x1f{}\x1f{}\x1f{}", tenant_id, kind, lower));
+    auto address_key = throttleKey("ip\x1f" + ip);
+    if (!account_key || !address_key) {
+      co_return account_key ? address_key.error() : account_key.error();
     }
     struct Outcome {
       bool ok = false;
+      std::optional<int> throttled_for;  // seconds: refused before the password was checked
       storage::User user;
       std::optional<Error> error;  // a store failure (not a wrong password)
     };
@@ -374,6 +341,17 @@ class CookieSessions final : public SessionManager {
     const auto& clock = ctx_.clock;
     auto outcome = co_await offload(ctx_.blocking, [&]() -> Outcome {
       Outcome o;
+      const auto now = clock.unixMillis();
+      auto wait_a = throttleWait(stores.login_throttle, *account_key, kPerAccount, now);
+      auto wait_b = throttleWait(stores.login_throttle, *address_key, kPerAddress, now);
+      if (!wait_a || !wait_b) {
+        o.error = wait_a ? wait_b.error() : wait_a.error();
+        return o;
+      }
+      if (*wait_a || *wait_b) {
+        o.throttled_for = std::max(wait_a->value_or(0), wait_b->value_or(0));
+        return o;
+      }
       auto user = stores.users.findByEmail(tenant_id, kind, lower);
       if (!user && user.error().code != ErrorCode::kNotFound) {
         o.error = user.error();
@@ -387,6 +365,7 @@ class CookieSessions final : public SessionManager {
       o.ok = usable && check && check->match;
       if (o.ok) {
         o.user = std::move(*user);
+        (void)stores.login_throttle.reset(*account_key);
         (void)stores.users.touchLogin(tenant_id, o.user.id, clock.unixMillis());
         if (check->needs_rehash) {
           if (auto rehashed = passwords.hash(password)) {
@@ -403,6 +382,8 @@ class CookieSessions final : public SessionManager {
         }
         return o;
       }
+      countFailure(*account_key, kPerAccount);
+      countFailure(*address_key, kPerAddress);
       json::object details{{"surface", surface},
                            {"email", whitelabel::sanitizeText(lower, {.max_bytes = 254})},
                            {"client_ip", ip}};
@@ -413,17 +394,23 @@ class CookieSessions final : public SessionManager {
       return o;
     });
     password.wipe();
+    if (outcome.throttled_for) {
+      count(surface, "throttled");
+      LIVERY_LOG(ctx_.log,
+                 Warn,
+                 "login_throttled",
+                 {"surface", surface},
+                 {"tenant_id", tenant_id},
+                 {"client_ip", ip});
+      co_return throttled(*outcome.throttled_for);
+    }
     if (outcome.error) {
       co_return *outcome.error;
     }
     if (!outcome.ok) {
-      auto at = ctx_.clock.unixMillis();
-      throttle_.failure(account_key, kPerAccount, at);
-      throttle_.failure(address_key, kPerAddress, at);
       count(surface, "failed");
       co_return invalidCredentials();
     }
-    throttle_.reset(account_key);
     count(surface, "ok");
     co_return std::move(outcome.user);
   }
@@ -431,13 +418,24 @@ class CookieSessions final : public SessionManager {
   net::awaitable<Result<storage::OperatorToken>> checkOperatorToken(const http::Request& request,
                                                                     SecretBytes token) override {
     auto ip = clientIp(request);
-    auto address_key = "op-ip\x1f" + ip;
-    if (auto wait = throttle_.blocked(address_key, kPerAddress, ctx_.clock.unixMillis())) {
-      count("operator", "throttled");
-      co_return throttled(*wait);
+    auto address_key = throttleKey("op-ip\x1f" + ip);
+    if (!address_key) {
+      co_return address_key.error();
     }
     auto& control = ctx_.control;
+    auto& stores = ctx_.stores;
+    const auto& clock = ctx_.clock;
+    std::optional<int> throttled_for;
     auto checked = co_await offload(ctx_.blocking, [&]() -> Result<storage::OperatorToken> {
+      auto wait =
+          throttleWait(stores.login_throttle, *address_key, kPerAddress, clock.unixMillis());
+      if (!wait) {
+        return wait.error();
+      }
+      if (*wait) {
+        throttled_for = *wait;
+        return fail(ErrorCode::kRateLimited, "throttled");
+      }
       auto t = control.authenticateOperator(token.reveal());
       if (t) {
         (void)control.audit(control::Actor{"operator", t->id, ""},
@@ -445,6 +443,7 @@ class CookieSessions final : public SessionManager {
                             "auth.login",
                             json::serialize(json::object{{"surface", "operator"}}));
       } else if (t.error().code == ErrorCode::kUnauthenticated) {
+        countFailure(*address_key, kPerAddress);
         (void)control.audit(
             control::Actor{"anonymous", "", ""},
             "",
@@ -454,9 +453,12 @@ class CookieSessions final : public SessionManager {
       return t;
     });
     token.wipe();
+    if (throttled_for) {
+      count("operator", "throttled");
+      co_return throttled(*throttled_for);
+    }
     if (!checked) {
       if (checked.error().code == ErrorCode::kUnauthenticated) {
-        throttle_.failure(address_key, kPerAddress, ctx_.clock.unixMillis());
         count("operator", "failed");
       }
       co_return checked.error();
@@ -489,6 +491,29 @@ class CookieSessions final : public SessionManager {
     k += '/';
     k += b;
     return k;
+  }
+
+  // The store key of a throttled subject: its HMAC under the node's pepper.
+  Result<std::vector<unsigned char>> throttleKey(std::string_view subject) const {
+    auto d = ctx_.hasher.hash(subject);
+    if (!d) {
+      return d.error();
+    }
+    return std::vector<unsigned char>(d->begin(), d->end());
+  }
+
+  // Counts a failed sign-in of `key` (blocking), and now and then prunes ended windows. A store
+  // failure here is logged: the attempt is refused either way.
+  void countFailure(std::span<const unsigned char> key, const ThrottlePolicy& policy) {
+    auto& store = ctx_.stores.login_throttle;
+    if (auto r = store.recordFailure(key, policy.window_ms); !r) {
+      LIVERY_LOG(ctx_.log, Warn, "login_throttle_unavailable", {"error", r.error().log_detail});
+    }
+    const storage::Millis now = ctx_.clock.unixMillis();
+    auto last = last_throttle_prune_.load(std::memory_order_relaxed);
+    if (now - last >= kPruneEveryMs && last_throttle_prune_.compare_exchange_strong(last, now)) {
+      (void)store.pruneOlderThan(kLongestThrottleWindow);
+    }
   }
 
   void count(std::string_view surface, std::string_view outcome) {
@@ -597,7 +622,7 @@ class CookieSessions final : public SessionManager {
   ApiContext& ctx_;
   const std::string cookie_name_;
   const std::int64_t ttl_ms_;
-  LoginThrottle throttle_;
+  std::atomic<storage::Millis> last_throttle_prune_{0};
   std::unordered_map<std::string, Counter*> logins_;  // built in the constructor, read-only after
   std::atomic<storage::Millis> last_prune_{0};
 

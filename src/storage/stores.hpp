@@ -16,6 +16,7 @@
 #include "storage/database.hpp"
 #include "storage/domain_store.hpp"
 #include "storage/jwt_key_store.hpp"
+#include "storage/login_throttle_store.hpp"
 #include "storage/operator_token_store.hpp"
 #include "storage/plan_store.hpp"
 #include "storage/prompt_store.hpp"
@@ -46,6 +47,7 @@ struct Stores {
         changes(db, clock),
         users(db, clock),
         sessions(db, clock),
+        login_throttle(db, clock),
         conversations(db, clock) {}
 
   PlanStore plans;
@@ -65,6 +67,7 @@ struct Stores {
   ChangeStore changes;
   UserStore users;
   SessionStore sessions;
+  LoginThrottleStore login_throttle;
   ConversationStore conversations;
 };
 

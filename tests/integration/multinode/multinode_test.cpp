@@ -19,6 +19,9 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
+#include "crypto/password.hpp"
+#include "storage/database.hpp"
 #include "storage/stores.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
@@ -262,6 +265,53 @@ TEST_F(MultiNodeTest, ARevokedKeyIsRefusedOnEveryNodeWithinOneSecond) {
   }
   for (std::size_t n = 0; n < took.size(); ++n) {
     EXPECT_LE(took[n], 1000ms) << "node " << n;
+  }
+}
+
+TEST_F(MultiNodeTest, ASignInGuesserIsThrottledOnEveryNodeNotOnlyTheOneItTried) {
+  seed(0, 0);
+  const std::string password = "correct horse battery staple";
+  {
+    auto core = openCore();
+    auto hash = core->passwords->hash(SecretBytes::copyOf(password));
+    ASSERT_TRUE(hash);
+    storage::User admin;
+    admin.email = "owner@tenant0.test";
+    admin.kind = "admin";
+    admin.role = storage::UserRole::kOwner;
+    admin.password_hash = *hash;
+    ASSERT_TRUE(core->control->createUser(control::Actor::cli(), tenant_id_, admin));
+  }
+  startNodes(2);
+  const auto login = [&](std::size_t node, const std::string& pw) {
+    testing::TestHttpClient http("127.0.0.1", ports_[node]);
+    return http.post("/api/v1/auth/login",
+                     R"({"email":"owner@tenant0.test","password":")" + pw + R"("})",
+                     {{"Host", "tenant0.localhost"}, {"Content-Type", "application/json"}});
+  };
+  // Five wrong passwords, spread over both nodes: each node saw fewer than five.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(login(static_cast<std::size_t>(i % 2), "wrong-" + std::to_string(i)).status, 401)
+        << i;
+  }
+  // Either node now refuses the account, even with the right password.
+  for (std::size_t node = 0; node < 2; ++node) {
+    auto refused = login(node, password);
+    EXPECT_EQ(refused.status, 429) << "node " << node << ": " << refused.body;
+    EXPECT_NE(refused.body.find("login_rate_limited"), std::string::npos) << refused.body;
+  }
+  // The store holds digests only: no e-mail address or client address in clear.
+  auto core = openCore();
+  auto rows = core->db->withConnection([](storage::Connection& conn) {
+    return conn.query("SELECT throttle_key FROM login_throttle");
+  });
+  ASSERT_TRUE(rows);
+  ASSERT_FALSE(rows->empty());
+  for (const auto& row : *rows) {
+    auto k = row.blob(0);
+    std::string text(k.begin(), k.end());
+    EXPECT_EQ(text.find("owner@"), std::string::npos);
+    EXPECT_EQ(text.find("127.0.0.1"), std::string::npos);
   }
 }
 

@@ -1,7 +1,9 @@
 // Contract: audit log, change feed, alerts, users, sessions and conversations.
 
+#include <atomic>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -282,6 +284,63 @@ TEST_P(StorageContractTest, SessionsExpireAndEndWhenTheirUserIsDisabled) {
   EXPECT_EQ(must(stores().sessions.removeForUser(t.id, u.id)), 0);
   must(stores().users.remove(t.id, u.id));
   EXPECT_EQ(codeOf(stores().users.get(t.id, u.id)), ErrorCode::kNotFound);
+}
+
+TEST_P(StorageContractTest, LoginThrottleWindowsCountFailuresAndEnd) {
+  auto& t = stores().login_throttle;
+  const std::vector<unsigned char> key{0x01, 0x02, 0x03};
+  const std::vector<unsigned char> other{0x01, 0x02, 0x04};
+  constexpr Millis kWindow = 60'000;
+  EXPECT_EQ(codeOf(t.openWindow(key, kWindow)), ErrorCode::kNotFound);
+  const Millis first = clock_.unixMillis();
+  EXPECT_EQ(must(t.recordFailure(key, kWindow)).failures, 1u);
+  clock_.advance(10s);
+  auto second = must(t.recordFailure(key, kWindow));
+  EXPECT_EQ(second.failures, 2u);
+  EXPECT_EQ(second.start, first) << "the window starts at the first failure";
+  EXPECT_EQ(must(t.openWindow(key, kWindow)).failures, 2u);
+  EXPECT_EQ(codeOf(t.openWindow(other, kWindow)), ErrorCode::kNotFound) << "keys are apart";
+
+  // At the window's end it is no longer open, and the next failure starts a new one.
+  clock_.advance(50s);
+  EXPECT_EQ(codeOf(t.openWindow(key, kWindow)), ErrorCode::kNotFound);
+  auto fresh = must(t.recordFailure(key, kWindow));
+  EXPECT_EQ(fresh.failures, 1u);
+  EXPECT_EQ(fresh.start, clock_.unixMillis());
+
+  // A success forgets the key; pruning removes windows that ended.
+  must(t.reset(key));
+  must(t.reset(key));
+  EXPECT_EQ(codeOf(t.openWindow(key, kWindow)), ErrorCode::kNotFound);
+  must(t.recordFailure(other, kWindow));
+  clock_.advance(2min);
+  must(t.recordFailure(key, kWindow));
+  EXPECT_EQ(must(t.pruneOlderThan(kWindow)), 1);
+  EXPECT_EQ(must(t.openWindow(key, kWindow)).failures, 1u);
+  EXPECT_EQ(codeOf(t.recordFailure({}, kWindow)), ErrorCode::kBadRequest);
+}
+
+TEST_P(StorageContractTest, ConcurrentLoginFailuresAllCount) {
+  const std::vector<unsigned char> key{0xaa, 0xbb};
+  constexpr int kThreads = 4;
+  constexpr int kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kEach; ++j) {
+        if (!stores().login_throttle.recordFailure(key, 3'600'000)) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(must(stores().login_throttle.openWindow(key, 3'600'000)).failures,
+            static_cast<std::uint32_t>(kThreads * kEach));
 }
 
 TEST_P(StorageContractTest, ConversationsBelongToOneUserOfOneTenant) {
