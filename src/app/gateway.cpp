@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/named_thread_pool.hpp"
 #include "http/io_threads.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -80,7 +81,7 @@ struct Gateway::Parts {
   observability::Readiness readiness;
 
   std::unique_ptr<CoreServices> core;
-  std::unique_ptr<net::thread_pool> blocking;
+  std::unique_ptr<NamedThreadPool> blocking;  // store, limiter and KMS calls off the I/O threads
   std::unique_ptr<tenancy::TenantDirectory> directory;
   tenancy::KeyIndex keys;
   std::unique_ptr<control::IndexSync> sync;
@@ -127,7 +128,8 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
 
   // Storage, KMS, vault, control plane.
   p.core = CoreServices::open(c, clock, log, /*create_missing=*/true);
-  p.blocking = std::make_unique<net::thread_pool>(static_cast<std::size_t>(c.storage.pool_size));
+  p.blocking = std::make_unique<NamedThreadPool>(static_cast<std::size_t>(c.storage.pool_size),
+                                                 "lv-blocking");
   p.directory = std::make_unique<tenancy::TenantDirectory>(c.http.base_domain);
   p.sync = std::make_unique<control::IndexSync>(
       *p.core->stores, *p.directory, p.keys, p.core->dek_cache.get(), clock, log);
@@ -235,7 +237,7 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
                                              c.alerts.spike_factor,
                                              clock,
                                              log);
-  p.key_opener = std::make_unique<VaultKeyOpener>(*p.core->vault, *p.blocking);
+  p.key_opener = std::make_unique<VaultKeyOpener>(*p.core->vault, p.blocking->pool());
   p.jwt = std::make_unique<TenantJwtAuthenticator>(
       *p.key_opener,
       clock,
@@ -246,7 +248,7 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
                       clock,
                       log,
                       p.metrics,
-                      *p.blocking,
+                      p.blocking->pool(),
                       *p.core->stores,
                       *p.core->control,
                       *p.sync,
@@ -292,11 +294,17 @@ Gateway::Gateway(config::Config cfg, GatewayOptions options) : parts_(std::make_
   p.pipeline->add(std::make_unique<pipeline::RouteStage>());
   // enforce_limits before inject_prompt and dispatch: a rejected request costs nothing.
   p.pipeline->add(std::make_unique<pipeline::EnforceLimitsStage>(
-      *p.limiter, *p.blocking, c.limits.default_completion_reserve, p.metrics));
+      *p.limiter, p.blocking->pool(), c.limits.default_completion_reserve, p.metrics));
   p.pipeline->add(std::make_unique<pipeline::InjectPromptStage>(
       c.prompts.operator_policy, *p.prompt_cache, clock));
-  auto meter = std::make_unique<pipeline::MeterStage>(
-      *p.ledger, *p.prices, *p.spikes, *p.events, *p.blocking, p.limiter->isBlocking(), clock, log);
+  auto meter = std::make_unique<pipeline::MeterStage>(*p.ledger,
+                                                      *p.prices,
+                                                      *p.spikes,
+                                                      *p.events,
+                                                      p.blocking->pool(),
+                                                      p.limiter->isBlocking(),
+                                                      clock,
+                                                      log);
   pipeline::DispatchOptions dopts;
   dopts.retry = {.max_attempts = c.routing.max_attempts,
                  .backoff_base = c.routing.backoff_base,
