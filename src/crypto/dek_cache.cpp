@@ -69,19 +69,22 @@ std::shared_ptr<const SecretBytes> DekCache::get(const DekCacheKey& key) {
   if (!limits_.enabled()) {
     return nullptr;
   }
-  std::string encoded = encodeKey(key);
+  return lookup(encodeKey(key), true);
+}
+
+std::shared_ptr<const SecretBytes> DekCache::lookup(const std::string& encoded, bool count_miss) {
   Shard& shard = shardFor(encoded);
   const auto now = clock_.now();
   std::lock_guard lock(shard.mu);
   auto it = shard.map.find(encoded);
   if (it == shard.map.end()) {
-    ++shard.misses;
+    shard.misses += count_miss ? 1 : 0;
     return nullptr;
   }
   Entry& e = it->second;
   if (expired(e, now)) {
     evictLocked(shard, it);
-    ++shard.misses;
+    shard.misses += count_miss ? 1 : 0;
     return nullptr;
   }
   ++e.uses;
@@ -94,10 +97,76 @@ void DekCache::put(const DekCacheKey& key, SecretBytes dek) {
   if (!limits_.enabled() || limits_.max_uses <= 1 || per_shard_capacity_ == 0) {
     return;  // `dek` is wiped on return
   }
+  putShared(key, encodeKey(key), std::make_shared<const SecretBytes>(std::move(dek)));
+}
+
+Result<std::shared_ptr<const SecretBytes>> DekCache::getOrUnwrap(
+    const DekCacheKey& key, const std::function<Result<SecretBytes>()>& unwrap) {
+  using Shared = std::shared_ptr<const SecretBytes>;
+  const auto run = [&]() -> Result<Shared> {
+    auto dek = unwrap();
+    if (!dek) {
+      return dek.error();
+    }
+    return std::make_shared<const SecretBytes>(std::move(*dek));
+  };
+  if (!limits_.enabled() || limits_.max_uses <= 1 || per_shard_capacity_ == 0) {
+    return run();  // nothing is cached, so nothing is shared either
+  }
   std::string encoded = encodeKey(key);
+  if (auto hit = lookup(encoded, true)) {
+    return hit;
+  }
+  std::shared_ptr<Flight> flight;
+  {
+    std::unique_lock lock(flights_mu_);
+    auto [it, leader] = flights_.try_emplace(encoded);
+    if (!leader) {
+      auto joined = it->second;
+      joined->done_cv.wait(lock, [&] { return joined->done; });
+      ++shared_unwraps_;
+      return *joined->result;
+    }
+    it->second = std::make_shared<Flight>();
+    flight = it->second;
+  }
+  // Finishes the flight whatever happens below, so no waiter sleeps forever.
+  std::optional<Result<Shared>> outcome;
+  struct Finish {
+    DekCache& self;
+    const std::string& encoded;
+    Flight& flight;
+    std::optional<Result<Shared>>& outcome;
+    ~Finish() {
+      {
+        std::lock_guard lock(self.flights_mu_);
+        flight.result =
+            outcome ? *outcome
+                    : Result<Shared>(
+                          fail(ErrorCode::kInternal, "internal error", "dek cache: unwrap threw"));
+        flight.done = true;
+        self.flights_.erase(encoded);
+      }
+      flight.done_cv.notify_all();
+    }
+  } finish{*this, encoded, *flight, outcome};
+  // A leader that finished between our miss and our flight already cached the DEK.
+  if (auto hit = lookup(encoded, false)) {
+    outcome = Result<Shared>(hit);
+    return hit;
+  }
+  outcome = run();
+  if (*outcome) {
+    putShared(key, encoded, **outcome);
+  }
+  return *outcome;
+}
+
+void DekCache::putShared(const DekCacheKey& key,
+                         std::string encoded,
+                         std::shared_ptr<const SecretBytes> value) {
   Shard& shard = shardFor(encoded);
   const auto now = clock_.now();
-  auto value = std::make_shared<const SecretBytes>(std::move(dek));
   std::lock_guard lock(shard.mu);
   if (auto old = shard.map.find(encoded); old != shard.map.end()) {
     evictLocked(shard, old);
@@ -189,6 +258,8 @@ DekCache::Stats DekCache::stats() const {
     s.evictions += shard->evictions;
     s.size += shard->map.size();
   }
+  std::lock_guard lock(flights_mu_);
+  s.shared_unwraps = shared_unwraps_;
   return s;
 }
 

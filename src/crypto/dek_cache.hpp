@@ -32,10 +32,13 @@
 // owner should call periodically (e.g. every max_age / 4) so idle DEKs do not outlive max_age.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +46,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/error.hpp"
 #include "core/secret.hpp"
 
 namespace livery::crypto {
@@ -86,6 +90,15 @@ class DekCache {
   // max_uses <= 1. Replaces an existing entry for the same key.
   void put(const DekCacheKey& key, SecretBytes dek);
 
+  // The cached DEK (a hit counts one use) or, on a miss, the result of `unwrap`, cached when it
+  // succeeds. Concurrent misses of one key share a single `unwrap` (single flight): the first
+  // caller runs it and the others wait for its DEK or its error, so a cold credential under a
+  // burst of requests costs one KMS round trip, not one per request. With caching disabled or
+  // max_uses <= 1 every call runs `unwrap` itself. Blocking while another caller's unwrap runs:
+  // call it where a KMS call may block.
+  Result<std::shared_ptr<const SecretBytes>> getOrUnwrap(
+      const DekCacheKey& key, const std::function<Result<SecretBytes>()>& unwrap);
+
   // Drops every entry of one credential (credential replaced or deleted, tenant suspended).
   std::size_t invalidateCredential(std::string_view tenant_id, std::string_view credential_id);
   // Drops every entry of one tenant.
@@ -100,7 +113,8 @@ class DekCache {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;
     std::uint64_t inserts = 0;
-    std::uint64_t evictions = 0;  // expiry, use budget, capacity and invalidation
+    std::uint64_t evictions = 0;       // expiry, use budget, capacity and invalidation
+    std::uint64_t shared_unwraps = 0;  // misses served by another caller's unwrap (single flight)
     std::size_t size = 0;
   };
   Stats stats() const;
@@ -126,7 +140,19 @@ class DekCache {
     std::uint64_t evictions = 0;
   };
 
+  // One unwrap in progress, which concurrent misses of its key wait for.
+  struct Flight {
+    std::condition_variable done_cv;
+    bool done = false;
+    std::optional<Result<std::shared_ptr<const SecretBytes>>> result;
+  };
+
   static std::string encodeKey(const DekCacheKey& key);
+  // get() by encoded key; `count_miss` false for the single flight's second look.
+  std::shared_ptr<const SecretBytes> lookup(const std::string& encoded, bool count_miss);
+  void putShared(const DekCacheKey& key,
+                 std::string encoded,
+                 std::shared_ptr<const SecretBytes> value);
   Shard& shardFor(const std::string& encoded);
   bool expired(const Entry& e, Clock::SteadyTime now) const;
   // Requires the shard lock.
@@ -138,6 +164,10 @@ class DekCache {
   const Clock& clock_;
   std::size_t per_shard_capacity_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
+  mutable std::mutex
+      flights_mu_;  // guards flights_, shared_unwraps_ and every Flight's done/result
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
+  std::uint64_t shared_unwraps_ = 0;  // guarded by flights_mu_
 };
 
 }  // namespace livery::crypto

@@ -127,8 +127,36 @@ Result<SecretBytes> Vault::open(const CredentialBinding& who, const storage::Env
   const auto key = cacheKey(who, env);
   const auto aad = payloadAad(env.format_version, who);
   SecretBytes plaintext(env.ciphertext.size());
-  if (auto cached = cache_.get(key)) {
-    if (auto r = aes256GcmOpen(cached->bytes(),
+  // The cached DEK, or one KMS unwrap shared by concurrent misses of this credential (DekCache's
+  // single flight). A DEK is cached only once it has proven to open this row; the unwrapping
+  // caller keeps the plaintext it opened on the way, every other caller opens with the DEK.
+  bool opened = false;
+  auto dek = cache_.getOrUnwrap(key, [&]() -> Result<SecretBytes> {
+    auto unwrapped = kms_.unwrap(
+        WrappedDekRef{
+            {env.wrapped_dek.data(), env.wrapped_dek.size()}, env.kek_id, env.kek_version},
+        who,
+        env.format_version);
+    if (!unwrapped) {
+      return unwrapped.error();
+    }
+    if (auto r = aes256GcmOpen(unwrapped->bytes(),
+                               env.nonce,
+                               aad,
+                               env.ciphertext,
+                               env.tag,
+                               {plaintext.data(), plaintext.size()});
+        !r) {
+      return r.error();
+    }
+    opened = true;
+    return unwrapped;
+  });
+  if (!dek) {
+    return annotate(dek.error(), "open", who, env);
+  }
+  if (!opened) {
+    if (auto r = aes256GcmOpen((*dek)->bytes(),
                                env.nonce,
                                aad,
                                env.ciphertext,
@@ -137,26 +165,7 @@ Result<SecretBytes> Vault::open(const CredentialBinding& who, const storage::Env
         !r) {
       return annotate(r.error(), "open", who, env);
     }
-    return plaintext;
   }
-  auto dek = kms_.unwrap(
-      WrappedDekRef{{env.wrapped_dek.data(), env.wrapped_dek.size()}, env.kek_id, env.kek_version},
-      who,
-      env.format_version);
-  if (!dek) {
-    return annotate(dek.error(), "open", who, env);
-  }
-  if (auto r = aes256GcmOpen(dek->bytes(),
-                             env.nonce,
-                             aad,
-                             env.ciphertext,
-                             env.tag,
-                             {plaintext.data(), plaintext.size()});
-      !r) {
-    return annotate(r.error(), "open", who, env);
-  }
-  // Cached only once it has proven to open this row.
-  cache_.put(key, std::move(*dek));
   return plaintext;
 }
 

@@ -1,6 +1,8 @@
 #include "crypto/dek_cache.hpp"
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -203,6 +205,102 @@ TEST(DekCacheTest, ConcurrentGetsAndPutsAreSafe) {
   }
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_LE(cache.stats().size, 64u);
+}
+
+// Runs `callers` threads that all call getOrUnwrap on `key` at about the same time; `unwrap`
+// counts its calls and does not return before every caller has arrived (or 2 s have passed).
+struct Burst {
+  std::atomic<int> arrived{0};
+  std::atomic<int> unwraps{0};
+  std::vector<Result<std::shared_ptr<const SecretBytes>>> results;
+
+  void run(DekCache& cache, const DekCacheKey& key, int callers, bool succeed) {
+    results.assign(static_cast<std::size_t>(callers),
+                   Result<std::shared_ptr<const SecretBytes>>(nullptr));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < callers; ++i) {
+      threads.emplace_back([&, i] {
+        ++arrived;
+        results[static_cast<std::size_t>(i)] = cache.getOrUnwrap(key, [&]() -> Result<SecretBytes> {
+          ++unwraps;
+          const auto deadline = std::chrono::steady_clock::now() + 2s;
+          while (arrived.load() < callers && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+          }
+          std::this_thread::sleep_for(20ms);  // let the others reach the flight
+          if (!succeed) {
+            return fail(ErrorCode::kUnavailable, "kms down");
+          }
+          return dekOf('s');
+        });
+      });
+    }
+    for (auto& t : threads) {
+      t.join();
+    }
+  }
+};
+
+TEST(DekCacheTest, ConcurrentMissesOfOneKeyShareOneUnwrap) {
+  FakeClock clock;
+  DekCache cache({}, clock);
+  KeyParts a;
+  Burst burst;
+  burst.run(cache, a.key(), 8, true);
+  // Whoever came late found either the flight or the cached DEK: one unwrap, whatever the timing.
+  EXPECT_EQ(burst.unwraps.load(), 1);
+  for (const auto& r : burst.results) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*r)->reveal(), std::string(32, 's'));
+  }
+  auto s = cache.stats();
+  EXPECT_EQ(s.shared_unwraps + s.hits, 7u);
+  EXPECT_EQ(s.inserts, 1u);
+  EXPECT_NE(cache.get(a.key()), nullptr);
+
+  // Another credential is another flight.
+  KeyParts b = a;
+  b.credential = "cred_2";
+  Burst other;
+  other.run(cache, b.key(), 2, true);
+  EXPECT_EQ(other.unwraps.load(), 1);
+}
+
+TEST(DekCacheTest, AFailedUnwrapReachesItsWaitersAndIsNotCached) {
+  FakeClock clock;
+  DekCache cache({}, clock);
+  KeyParts a;
+  Burst burst;
+  burst.run(cache, a.key(), 8, false);
+  EXPECT_GE(burst.unwraps.load(), 1);
+  for (const auto& r : burst.results) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  }
+  EXPECT_EQ(cache.get(a.key()), nullptr) << "a failure is not cached";
+  int calls = 0;
+  auto retried = cache.getOrUnwrap(a.key(), [&]() -> Result<SecretBytes> {
+    ++calls;
+    return dekOf('r');
+  });
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(calls, 1) << "the next miss unwraps again";
+}
+
+TEST(DekCacheTest, WithCachingOffEveryCallUnwrapsItself) {
+  FakeClock clock;
+  DekCache cache({.max_uses = 1}, clock);
+  KeyParts a;
+  int calls = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto r = cache.getOrUnwrap(a.key(), [&]() -> Result<SecretBytes> {
+      ++calls;
+      return dekOf('x');
+    });
+    ASSERT_TRUE(r);
+  }
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(cache.stats().size, 0u);
 }
 
 }  // namespace

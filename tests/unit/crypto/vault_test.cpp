@@ -33,6 +33,7 @@ class CountingKms final : public Kms {
                              const CredentialBinding& b,
                              std::uint32_t f) override {
     ++unwraps;
+    std::this_thread::sleep_for(unwrap_delay);  // an HSM or KMS round trip
     return inner_.unwrap(w, b, f);
   }
   Result<std::uint32_t> rotate() override { return inner_.rotate(); }
@@ -41,6 +42,7 @@ class CountingKms final : public Kms {
   Result<void> refresh() override { return inner_.refresh(); }
   std::atomic<int> wraps{0};
   std::atomic<int> unwraps{0};
+  std::chrono::milliseconds unwrap_delay{0};
 
  private:
   Kms& inner_;
@@ -358,6 +360,31 @@ TEST_F(VaultTest, ConcurrentOpensAndSealsAreSafe) {
   }
   EXPECT_EQ(failures.load(), 0);
   EXPECT_LE(counting->unwraps.load(), 8 * 4);  // at most one cold miss per credential per thread
+}
+
+TEST_F(VaultTest, AColdBurstOnOneCredentialMakesOneKmsCall) {
+  auto env = vault->seal({"tnt_alice", "cred_burst", "openai"}, SecretBytes::copyOf(kCanary));
+  ASSERT_TRUE(env);
+  cache->clear();
+  counting->unwrap_delay = 50ms;  // long enough for every thread to miss while it runs
+  const int before = counting->unwraps.load();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      auto r = vault->open({"tnt_alice", "cred_burst", "openai"}, *env);
+      if (!r || r->reveal() != kCanary) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  // Late threads find the flight or the cached DEK; never a second unwrap.
+  EXPECT_EQ(counting->unwraps.load() - before, 1);
+  counting->unwrap_delay = 0ms;
 }
 
 }  // namespace
