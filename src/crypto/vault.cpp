@@ -130,6 +130,10 @@ Result<SecretBytes> Vault::open(const CredentialBinding& who, const storage::Env
   // The cached DEK, or one KMS unwrap shared by concurrent misses of this credential (DekCache's
   // single flight). A DEK is cached only once it has proven to open this row; the unwrapping
   // caller keeps the plaintext it opened on the way, every other caller opens with the DEK.
+  const auto openWith = [&](const SecretBytes& dek) {
+    return aes256GcmOpen(
+        dek.bytes(), env.nonce, aad, env.ciphertext, env.tag, {plaintext.data(), plaintext.size()});
+  };
   bool opened = false;
   auto dek = cache_.getOrUnwrap(key, [&]() -> Result<SecretBytes> {
     auto unwrapped = kms_.unwrap(
@@ -140,13 +144,7 @@ Result<SecretBytes> Vault::open(const CredentialBinding& who, const storage::Env
     if (!unwrapped) {
       return unwrapped.error();
     }
-    if (auto r = aes256GcmOpen(unwrapped->bytes(),
-                               env.nonce,
-                               aad,
-                               env.ciphertext,
-                               env.tag,
-                               {plaintext.data(), plaintext.size()});
-        !r) {
+    if (auto r = openWith(*unwrapped); !r) {
       return r.error();
     }
     opened = true;
@@ -156,13 +154,7 @@ Result<SecretBytes> Vault::open(const CredentialBinding& who, const storage::Env
     return annotate(dek.error(), "open", who, env);
   }
   if (!opened) {
-    if (auto r = aes256GcmOpen((*dek)->bytes(),
-                               env.nonce,
-                               aad,
-                               env.ciphertext,
-                               env.tag,
-                               {plaintext.data(), plaintext.size()});
-        !r) {
+    if (auto r = openWith(**dek); !r) {
       return annotate(r.error(), "open", who, env);
     }
   }

@@ -7,6 +7,19 @@
 namespace livery::limits::redis_scripts {
 namespace {
 
+// Prepended to every script: int() formats an integer for a Redis argument, and `now` is
+// ARGV[1] in µs, or Redis TIME when ARGV[1] is ''.
+constexpr std::string_view kPrelude = R"lua(
+local function int(x) return string.format('%d', x) end
+local now
+if ARGV[1] ~= '' then
+  now = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+)lua";
+
 // KEYS: [1..n] GCRA keys (one per rate limit); then per quota j: KEYS[n+2j-1] the period's hash
 //       {used, reserved, r:<reservation id> = amount}, KEYS[n+2j] the zset of reservation ids
 //       scored by expiry.
@@ -18,14 +31,6 @@ namespace {
 // 1 rate limited by rate limit `index`, 2 quota `index` exhausted (a quota wins over a rate
 // limit); wait_i is the limit's debt (tat - now) after the decision, remaining_j the quota left.
 constexpr std::string_view kAdmit = R"lua(
-local function int(x) return string.format('%d', x) end
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
 local n = tonumber(ARGV[2])
 local m = tonumber(ARGV[3])
 local rid = ARGV[4]
@@ -101,14 +106,6 @@ return out
 //       refund of an over-estimate, positive: charge of an under-estimate).
 // A reservation that already expired is not released again, but its actual usage is charged.
 constexpr std::string_view kSettle = R"lua(
-local function int(x) return string.format('%d', x) end
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
 local m = tonumber(ARGV[2])
 local k = tonumber(ARGV[3])
 local rid = ARGV[4]
@@ -154,16 +151,9 @@ return 1
 // TIME). Returns {used, reserved}, less the reservations that expired unsettled (the first 1000
 // of them; the next admission releases them). Writes nothing.
 constexpr std::string_view kQuotaUsage = R"lua(
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
 local v = redis.call('HMGET', KEYS[1], 'used', 'reserved')
 local used, reserved = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('%d', now), 'LIMIT', 0, 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', int(now), 'LIMIT', 0, 1000)
 for _, id in ipairs(expired) do
   reserved = reserved - (tonumber(redis.call('HGET', KEYS[1], 'r:' .. id)) or 0)
 end
@@ -187,20 +177,27 @@ std::string sha1Hex(std::string_view text) {
   return out;
 }
 
+Script withPrelude(std::string_view body) {
+  std::string source(kPrelude);
+  source += body;
+  std::string sha1 = sha1Hex(source);
+  return Script{std::move(source), std::move(sha1)};
+}
+
 }  // namespace
 
 const Script& admit() {
-  static const Script kScript{kAdmit, sha1Hex(kAdmit)};  // immutable after first use
+  static const Script kScript = withPrelude(kAdmit);  // immutable after first use
   return kScript;
 }
 
 const Script& settle() {
-  static const Script kScript{kSettle, sha1Hex(kSettle)};  // immutable after first use
+  static const Script kScript = withPrelude(kSettle);  // immutable after first use
   return kScript;
 }
 
 const Script& quotaUsage() {
-  static const Script kScript{kQuotaUsage, sha1Hex(kQuotaUsage)};  // immutable after first use
+  static const Script kScript = withPrelude(kQuotaUsage);  // immutable after first use
   return kScript;
 }
 

@@ -8,8 +8,8 @@ namespace livery::limits::redis_scripts {
 // One Lua script per operation, each atomic inside Redis. Argument layouts are documented in
 // scripts.cpp next to the code and mirrored by RedisLimiter (redis_limiter.cpp).
 struct Script {
-  std::string_view source;
-  std::string sha1;  // lowercase hex, for EVALSHA
+  std::string source;  // the prelude (scripts.cpp) and the script
+  std::string sha1;    // lowercase hex, for EVALSHA
 };
 
 // admit: every GCRA check and quota reservation of one request, all-or-nothing.
