@@ -58,12 +58,9 @@ case "$BACKEND" in
   *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
 esac
 
-if [ -z "$PORT" ]; then  # a free loopback port, so parallel runs do not collide
-  for _ in $(seq 1 50); do
-    PORT=$(((RANDOM % 20000) + 40000))
-    if ! (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  done
-fi
+# PORT unset: livery binds port 0 and the kernel picks a free one, which start_once reads from
+# the "listening" log line. (A port guessed here and checked for a listener could still be taken
+# before livery binds it, by a parallel test or an outgoing connection's ephemeral port.)
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 
@@ -88,14 +85,23 @@ fi
 # The CPU time (user + system, every thread) is the figure to trust on a loaded machine: the
 # loading is single-threaded, so on an idle core the wall time is about the CPU time.
 start_once() {
-  local t0 t1 code rss cpu
+  local t0 t1 code rss cpu port
+  : >"$work/livery.log"  # this start's lines only
+  port=$PORT
   t0=$(date +%s%N)
-  "$LIVERY" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --threads "$THREADS" \
+  "$LIVERY" serve --data-dir "$DATA" --listen "127.0.0.1:${PORT:-0}" --threads "$THREADS" \
     --set log.file="$work/livery.log" "${extra[@]}" >"$work/livery.out" 2>&1 &
   pid=$!
+  code=""
   for _ in $(seq 1 6000); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PORT/readyz" || true)
-    if [ "$code" = 200 ]; then break; fi
+    if [ -z "$port" ]; then
+      port=$(grep -m1 '"event":"listening"' "$work/livery.log" 2>/dev/null |
+        sed -n 's/.*"port":\([0-9]*\).*/\1/p' || true)
+    fi
+    if [ -n "$port" ]; then
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/readyz" || true)
+      if [ "$code" = 200 ]; then break; fi
+    fi
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "livery exited before it was ready:" >&2
       cat "$work/livery.out" >&2

@@ -12,7 +12,9 @@ redis_pid=""
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$(( (RANDOM % 30000) + 20000 ))
+    # Below Linux's default ephemeral range (32768-60999): an outgoing connection cannot be
+    # holding the port between this check and the server's bind.
+    p=$(( (RANDOM % 12000) + 20000 ))
     if ! (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
   done
   echo "with_services: no free port found" >&2
